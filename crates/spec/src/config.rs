@@ -1,0 +1,586 @@
+//! The devnet config: what the user asks for ([`Settings`], one layer per source) and what a
+//! devnet is ([`DevnetConfig`], every value concrete and validated, saved in the devnet folder).
+//!
+//! Layers are merged file → `OPDEV_*` environment → flags. A new devnet starts from the defaults;
+//! an existing one starts from its saved config, so `opdev up` with no flags resumes exactly what
+//! was created, and only the keys the user sets again change.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    path::{Path, PathBuf},
+    str::FromStr,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// Default devnet name.
+pub const DEFAULT_NAME: &str = "opdev";
+/// Default L1 chain id.
+pub const DEFAULT_L1_CHAIN_ID: u64 = 900;
+/// Default chain id of the first L2; the next L2s count up from it.
+pub const DEFAULT_L2_CHAIN_ID: u64 = 901;
+/// Default L1 JSON-RPC port.
+pub const DEFAULT_L1_PORT: u16 = 8545;
+/// Default JSON-RPC port of the first L2; the next L2s count up from it.
+pub const DEFAULT_L2_PORT: u16 = 9545;
+/// Default seconds between L1 blocks.
+pub const DEFAULT_L1_BLOCK_TIME: u64 = 1;
+/// Default seconds between L2 blocks.
+pub const DEFAULT_L2_BLOCK_TIME: u64 = 1;
+/// Default seconds between periodic saves of chain state.
+pub const DEFAULT_STATE_INTERVAL: u64 = 10;
+/// The most L2s one devnet may have.
+pub const MAX_L2: u32 = 8;
+/// The longest block time accepted, in seconds.
+pub const MAX_BLOCK_TIME: u64 = 3600;
+/// anvil's standard test mnemonic, the default source of the prefunded dev accounts.
+pub const DEFAULT_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// A config error, read after "failed to …" in the CLI: one line, naming the key.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A value outside what the key accepts.
+    #[error("invalid {key}: {reason}")]
+    Invalid {
+        /// The key, as written in opdev.toml.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// opdev.toml could not be read or parsed.
+    #[error("invalid config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (unknown key, wrong type…).
+        reason: String,
+    },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, reason: reason.into() }
+}
+
+/// Which chain software a devnet runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// anvil as L1 and as OP-mode L2s.
+    #[default]
+    Lite,
+    /// The real OP Stack: op-deployer, op-reth/op-geth, kona-node/op-node, batcher, proposer…
+    Full,
+}
+
+/// Where a devnet's services run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeKind {
+    /// Supervised host processes.
+    #[default]
+    Native,
+    /// Containers through the Docker Engine API.
+    Docker,
+}
+
+/// How ports are chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PortMode {
+    /// The configured ports (8545 for the L1, 9545… for the L2s); a busy port is an error.
+    #[default]
+    Fixed,
+    /// Free ports picked when the devnet is created, kept while they stay free.
+    Auto,
+}
+
+macro_rules! kebab_enum_text {
+    ($ty:ty, $key:literal, $($variant:ident => $text:literal),+) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $(Self::$variant => $text),+ })
+            }
+        }
+        impl FromStr for $ty {
+            type Err = ConfigError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(invalid(
+                        $key,
+                        format!("{other:?} is not one of: {}", [$($text),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+kebab_enum_text!(Profile, "profile", Lite => "lite", Full => "full");
+kebab_enum_text!(RuntimeKind, "runtime", Native => "native", Docker => "docker");
+kebab_enum_text!(PortMode, "ports", Fixed => "fixed", Auto => "auto");
+
+/// One layer of user settings: every key optional. The same keys are accepted in opdev.toml,
+/// as `OPDEV_<KEY>` environment variables and as `--<key>` flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Devnet name.
+    pub name: Option<String>,
+    /// Chain software.
+    pub profile: Option<Profile>,
+    /// Where services run.
+    pub runtime: Option<RuntimeKind>,
+    /// Number of L2s.
+    pub l2: Option<u32>,
+    /// L1 chain id.
+    pub l1_chain_id: Option<u64>,
+    /// Chain id of the first L2.
+    pub l2_chain_id: Option<u64>,
+    /// Seconds between L1 blocks (0 = a block per transaction).
+    pub l1_block_time: Option<u64>,
+    /// Seconds between L2 blocks (0 = a block per transaction).
+    pub block_time: Option<u64>,
+    /// L1 JSON-RPC port.
+    pub l1_port: Option<u16>,
+    /// JSON-RPC port of the first L2.
+    pub l2_port: Option<u16>,
+    /// Fixed or automatically chosen ports.
+    pub ports: Option<PortMode>,
+    /// BIP39 mnemonic of the prefunded dev accounts.
+    pub mnemonic: Option<String>,
+    /// anvil executable to use instead of the one on PATH or the pinned download.
+    pub anvil_bin: Option<PathBuf>,
+    /// Seconds between periodic saves of chain state.
+    pub state_interval: Option<u64>,
+}
+
+impl Settings {
+    /// Every key this layer accepts, as written in opdev.toml.
+    pub const KEYS: &'static [&'static str] = &[
+        "name",
+        "profile",
+        "runtime",
+        "l2",
+        "l1_chain_id",
+        "l2_chain_id",
+        "l1_block_time",
+        "block_time",
+        "l1_port",
+        "l2_port",
+        "ports",
+        "mnemonic",
+        "anvil_bin",
+        "state_interval",
+    ];
+
+    /// Parses opdev.toml text; `path` only names the file in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.message().trim().replace('\n', " "),
+        })
+    }
+
+    /// Reads opdev.toml.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// This layer with every key that `over` sets taken from `over`.
+    pub fn overlay(self, over: Self) -> Self {
+        Self {
+            name: over.name.or(self.name),
+            profile: over.profile.or(self.profile),
+            runtime: over.runtime.or(self.runtime),
+            l2: over.l2.or(self.l2),
+            l1_chain_id: over.l1_chain_id.or(self.l1_chain_id),
+            l2_chain_id: over.l2_chain_id.or(self.l2_chain_id),
+            l1_block_time: over.l1_block_time.or(self.l1_block_time),
+            block_time: over.block_time.or(self.block_time),
+            l1_port: over.l1_port.or(self.l1_port),
+            l2_port: over.l2_port.or(self.l2_port),
+            ports: over.ports.or(self.ports),
+            mnemonic: over.mnemonic.or(self.mnemonic),
+            anvil_bin: over.anvil_bin.or(self.anvil_bin),
+            state_interval: over.state_interval.or(self.state_interval),
+        }
+    }
+
+    /// The devnet name these settings select.
+    pub fn devnet_name(&self) -> Result<String, ConfigError> {
+        let name = self.name.clone().unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        validate_name(&name)?;
+        Ok(name)
+    }
+}
+
+/// Checks a devnet name: 1–40 of `a-z 0-9 - _`, starting with a letter or digit. Names become
+/// folder names, container names and label values, so they stay plain.
+pub fn validate_name(name: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "name",
+            format!("{name:?} must be 1-40 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"),
+        ))
+    }
+}
+
+/// One chain of a devnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainConfig {
+    /// Service name of the chain's node: `l1`, `l2-1`, `l2-2`…
+    pub service: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Seconds between blocks; 0 mines a block per transaction.
+    pub block_time: u64,
+    /// JSON-RPC port (HTTP and WebSocket) on 127.0.0.1.
+    pub port: u16,
+}
+
+impl ChainConfig {
+    /// HTTP JSON-RPC URL.
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// WebSocket JSON-RPC URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+}
+
+/// A devnet's resolved config: every value concrete and valid. Saved as `config.toml` in the
+/// devnet folder (mode 0600: it holds the mnemonic).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevnetConfig {
+    /// Devnet name.
+    pub name: String,
+    /// Chain software.
+    pub profile: Profile,
+    /// Where services run.
+    pub runtime: RuntimeKind,
+    /// How ports were chosen.
+    pub ports: PortMode,
+    /// BIP39 mnemonic of the prefunded dev accounts.
+    pub mnemonic: String,
+    /// Seconds between periodic saves of chain state.
+    pub state_interval: u64,
+    /// anvil executable chosen by the user, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anvil_bin: Option<PathBuf>,
+    /// Executables swapped in per service by `opdev deploy`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub binaries: BTreeMap<String, PathBuf>,
+    /// The L1.
+    pub l1: ChainConfig,
+    /// The L2s, in order.
+    pub l2: Vec<ChainConfig>,
+}
+
+impl DevnetConfig {
+    /// A new devnet's config: the defaults with `settings` applied.
+    pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
+        let l2_count = settings.l2.unwrap_or(1);
+        let mut config = Self {
+            name: settings.devnet_name()?,
+            profile: Profile::default(),
+            runtime: RuntimeKind::default(),
+            ports: PortMode::default(),
+            mnemonic: DEFAULT_MNEMONIC.to_owned(),
+            state_interval: DEFAULT_STATE_INTERVAL,
+            anvil_bin: None,
+            binaries: BTreeMap::new(),
+            l1: ChainConfig {
+                service: "l1".into(),
+                chain_id: DEFAULT_L1_CHAIN_ID,
+                block_time: DEFAULT_L1_BLOCK_TIME,
+                port: DEFAULT_L1_PORT,
+            },
+            l2: Vec::new(),
+        };
+        config.set_l2s(l2_count, DEFAULT_L2_CHAIN_ID, DEFAULT_L2_BLOCK_TIME, DEFAULT_L2_PORT)?;
+        config.apply(settings)?;
+        Ok(config)
+    }
+
+    /// Applies the keys `settings` sets, then validates the whole config.
+    pub fn apply(&mut self, settings: &Settings) -> Result<(), ConfigError> {
+        if let Some(name) = &settings.name {
+            validate_name(name)?;
+            self.name.clone_from(name);
+        }
+        if let Some(profile) = settings.profile {
+            self.profile = profile;
+        }
+        if let Some(runtime) = settings.runtime {
+            self.runtime = runtime;
+        }
+        if let Some(ports) = settings.ports {
+            self.ports = ports;
+        }
+        if let Some(mnemonic) = &settings.mnemonic {
+            self.mnemonic = normalize_mnemonic(mnemonic);
+        }
+        if let Some(interval) = settings.state_interval {
+            self.state_interval = interval;
+        }
+        if let Some(bin) = &settings.anvil_bin {
+            self.anvil_bin = Some(bin.clone());
+        }
+        if let Some(id) = settings.l1_chain_id {
+            self.l1.chain_id = id;
+        }
+        if let Some(t) = settings.l1_block_time {
+            self.l1.block_time = t;
+        }
+        if let Some(p) = settings.l1_port {
+            self.l1.port = p;
+        }
+        let first = self.l2.first();
+        let count = settings.l2.unwrap_or(self.l2.len() as u32);
+        let chain_id = settings
+            .l2_chain_id
+            .or(first.map(|c| c.chain_id))
+            .unwrap_or(DEFAULT_L2_CHAIN_ID);
+        let block_time = settings
+            .block_time
+            .or(first.map(|c| c.block_time))
+            .unwrap_or(DEFAULT_L2_BLOCK_TIME);
+        let port = settings.l2_port.or(first.map(|c| c.port)).unwrap_or(DEFAULT_L2_PORT);
+        self.set_l2s(count, chain_id, block_time, port)?;
+        self.validate()
+    }
+
+    fn set_l2s(
+        &mut self,
+        count: u32,
+        first_chain_id: u64,
+        block_time: u64,
+        first_port: u16,
+    ) -> Result<(), ConfigError> {
+        if !(1..=MAX_L2).contains(&count) {
+            return Err(invalid("l2", format!("{count} L2s; a devnet has 1 to {MAX_L2}")));
+        }
+        let last_id = first_chain_id.checked_add(u64::from(count) - 1);
+        if first_chain_id == 0 || last_id.is_none() {
+            return Err(invalid("l2_chain_id", format!("{first_chain_id} is out of range")));
+        }
+        let last_port = u32::from(first_port) + count - 1;
+        if first_port == 0 || last_port > u32::from(u16::MAX) {
+            return Err(invalid("l2_port", format!("{first_port} leaves no room for {count} L2s")));
+        }
+        self.l2 = (0..count)
+            .map(|i| ChainConfig {
+                service: format!("l2-{}", i + 1),
+                chain_id: first_chain_id + u64::from(i),
+                block_time,
+                port: first_port + i as u16,
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Checks everything that can be checked without the outside world.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_name(&self.name)?;
+        if self.l1.chain_id == 0 {
+            return Err(invalid("l1_chain_id", "0 is not a valid chain id"));
+        }
+        if let Some(l2) = self.l2.iter().find(|c| c.chain_id == self.l1.chain_id) {
+            return Err(invalid(
+                "l2_chain_id",
+                format!("{} ({}) is also the L1's chain id", l2.chain_id, l2.service),
+            ));
+        }
+        for (key, chain) in std::iter::once(("l1_block_time", &self.l1))
+            .chain(self.l2.iter().map(|c| ("block_time", c)))
+        {
+            if chain.block_time > MAX_BLOCK_TIME {
+                return Err(invalid(
+                    key,
+                    format!("{}s is longer than the {MAX_BLOCK_TIME}s limit", chain.block_time),
+                ));
+            }
+        }
+        if self.l1.port == 0 {
+            return Err(invalid("l1_port", "port 0 is not allowed; use ports = \"auto\""));
+        }
+        if let Some(l2) = self.l2.iter().find(|c| c.port == self.l1.port) {
+            return Err(invalid(
+                "l2_port",
+                format!("{} ({}) is also the L1's port", l2.port, l2.service),
+            ));
+        }
+        if self.state_interval == 0 {
+            return Err(invalid("state_interval", "must be at least 1 second"));
+        }
+        let words = self.mnemonic.split(' ').count();
+        if ![12, 15, 18, 21, 24].contains(&words) {
+            return Err(invalid("mnemonic", format!("has {words} words; BIP39 uses 12 to 24")));
+        }
+        Ok(())
+    }
+
+    /// Every chain, the L1 first.
+    pub fn chains(&self) -> impl Iterator<Item = &ChainConfig> {
+        std::iter::once(&self.l1).chain(&self.l2)
+    }
+
+    /// Every chain, mutable, the L1 first.
+    pub fn chains_mut(&mut self) -> impl Iterator<Item = &mut ChainConfig> {
+        std::iter::once(&mut self.l1).chain(&mut self.l2)
+    }
+
+    /// The chain with this service name or chain id.
+    pub fn chain(&self, service_or_id: &str) -> Option<&ChainConfig> {
+        self.chains()
+            .find(|c| c.service == service_or_id || c.chain_id.to_string() == service_or_id)
+    }
+
+    /// The keys whose change would need a new chain (`--fresh`) going from `self` to `next`.
+    pub fn identity_changes(&self, next: &Self) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if self.profile != next.profile {
+            changed.push("profile");
+        }
+        if self.l1.chain_id != next.l1.chain_id {
+            changed.push("l1_chain_id");
+        }
+        if self.l2.len() != next.l2.len() {
+            changed.push("l2");
+        } else if self.l2.iter().zip(&next.l2).any(|(a, b)| a.chain_id != b.chain_id) {
+            changed.push("l2_chain_id");
+        }
+        if self.mnemonic != next.mnemonic {
+            changed.push("mnemonic");
+        }
+        changed
+    }
+
+    /// Reads a saved config.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.message().trim().replace('\n', " "),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The text saved as `config.toml`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a DevnetConfig always serializes")
+    }
+}
+
+/// Collapses runs of whitespace so that a mnemonic pasted across lines still matches.
+fn normalize_mnemonic(m: &str) -> String {
+    m.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_make_one_l2() {
+        let c = DevnetConfig::new(&Settings::default()).unwrap();
+        assert_eq!(c.name, "opdev");
+        assert_eq!((c.l1.chain_id, c.l1.port, c.l1.block_time), (900, 8545, 1));
+        assert_eq!(c.l2.len(), 1);
+        assert_eq!((c.l2[0].service.as_str(), c.l2[0].chain_id, c.l2[0].port), ("l2-1", 901, 9545));
+    }
+
+    #[test]
+    fn l2s_count_up_ids_and_ports() {
+        let s = Settings { l2: Some(3), l2_chain_id: Some(1000), ..Default::default() };
+        let c = DevnetConfig::new(&s).unwrap();
+        let ids: Vec<_> = c.l2.iter().map(|c| (c.chain_id, c.port)).collect();
+        assert_eq!(ids, [(1000, 9545), (1001, 9546), (1002, 9547)]);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cases = [
+            (Settings { l2: Some(0), ..Default::default() }, "l2"),
+            (Settings { l2: Some(9), ..Default::default() }, "l2"),
+            (Settings { l1_chain_id: Some(0), ..Default::default() }, "l1_chain_id"),
+            (Settings { l2_chain_id: Some(900), ..Default::default() }, "l2_chain_id"),
+            (Settings { l2_chain_id: Some(u64::MAX), l2: Some(2), ..Default::default() }, "l2_chain_id"),
+            (Settings { block_time: Some(4000), ..Default::default() }, "block_time"),
+            (Settings { l1_block_time: Some(4000), ..Default::default() }, "l1_block_time"),
+            (Settings { l2_port: Some(8545), ..Default::default() }, "l2_port"),
+            (Settings { l2_port: Some(65535), l2: Some(2), ..Default::default() }, "l2_port"),
+            (Settings { mnemonic: Some("one two".into()), ..Default::default() }, "mnemonic"),
+            (Settings { name: Some("Bad Name".into()), ..Default::default() }, "name"),
+            (Settings { state_interval: Some(0), ..Default::default() }, "state_interval"),
+        ];
+        for (settings, key) in cases {
+            match DevnetConfig::new(&settings) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{settings:?}"),
+                other => panic!("{settings:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_file_key_is_an_error_naming_it() {
+        let err = Settings::from_toml("l2 = 2\nblok_time = 3\n", Path::new("opdev.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("opdev.toml") && msg.contains("blok_time"), "{msg}");
+    }
+
+    #[test]
+    fn keys_list_matches_the_struct() {
+        let s = Settings { name: Some("x".into()), ..Default::default() };
+        let table = toml::to_string(&s).unwrap();
+        assert!(table.starts_with("name"));
+        for key in Settings::KEYS {
+            let text = format!("{key} = 1");
+            let err = Settings::from_toml(&text, Path::new("f")).err().map(|e| e.to_string());
+            assert!(!err.unwrap_or_default().contains("unknown field"), "{key} is not a field");
+        }
+    }
+
+    #[test]
+    fn existing_devnet_keeps_its_values_unless_set_again() {
+        let mut c = DevnetConfig::new(&Settings { l2: Some(3), ..Default::default() }).unwrap();
+        let before = c.clone();
+        c.apply(&Settings::default()).unwrap();
+        assert_eq!(c, before);
+        c.apply(&Settings { block_time: Some(2), ..Default::default() }).unwrap();
+        assert!(before.identity_changes(&c).is_empty());
+        assert!(c.l2.iter().all(|l2| l2.block_time == 2));
+        c.apply(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        assert_eq!(before.identity_changes(&c), ["l2"]);
+    }
+
+    #[test]
+    fn saved_config_round_trips() {
+        let c = DevnetConfig::new(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        let text = c.to_toml();
+        assert_eq!(DevnetConfig::from_toml(&text, Path::new("c")).unwrap(), c);
+    }
+
+    #[test]
+    fn enum_text_parses_and_rejects() {
+        assert_eq!("auto".parse::<PortMode>().unwrap(), PortMode::Auto);
+        let err = "docker2".parse::<RuntimeKind>().unwrap_err().to_string();
+        assert!(err.contains("native, docker"), "{err}");
+    }
+}

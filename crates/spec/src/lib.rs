@@ -1,0 +1,12 @@
+//! opdev's data model, shared by every other crate: the devnet config as the user writes it and
+//! as it is saved ([`config`]), the [`ServiceSpec`] that profiles produce and runtimes run
+//! ([`service`]), and the table of pinned external versions ([`versions`]).
+
+pub mod config;
+pub mod service;
+pub mod versions;
+
+pub use config::{
+    ChainConfig, ConfigError, DevnetConfig, PortMode, Profile, RuntimeKind, Settings,
+};
+pub use service::{Artifact, RestartPolicy, ServiceKind, ServiceSpec, WaitFor, DATA_DIR};

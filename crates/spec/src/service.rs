@@ -1,0 +1,259 @@
+//! The one model of everything a devnet runs: [`ServiceSpec`].
+//!
+//! A profile produces specs; a runtime runs them. Nothing in a spec is specific to one runtime:
+//! paths inside arguments use the [`DATA_DIR`] placeholder, which each runtime replaces with the
+//! service's data folder as that runtime sees it (a host path natively, a mount in a container).
+
+use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Serialize};
+
+/// Placeholder in [`ServiceSpec::args`] for the service's own data folder.
+pub const DATA_DIR: &str = "{data}";
+
+/// One long-running program of a devnet, or a one-shot job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    /// Unique name within the devnet (`l1`, `l2-1`, `postgres`…).
+    pub name: String,
+    /// Long-running or one-shot.
+    pub kind: ServiceKind,
+    /// What to run.
+    pub artifact: Artifact,
+    /// Command-line arguments; [`DATA_DIR`] is replaced by the service's data folder.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: BTreeMap<String, String>,
+    /// Named ports the service listens on, all on 127.0.0.1.
+    pub ports: BTreeMap<String, u16>,
+    /// Conditions that must all hold before the service counts as ready.
+    pub ready: Vec<WaitFor>,
+    /// How long readiness may take before the service is declared failed.
+    #[serde(with = "millis")]
+    pub ready_timeout: Duration,
+    /// Services that must be ready before this one starts.
+    pub depends_on: Vec<String>,
+    /// What to do when the process exits on its own.
+    pub restart: RestartPolicy,
+    /// How long a stop waits after SIGTERM before SIGKILL.
+    #[serde(with = "millis")]
+    pub stop_grace: Duration,
+}
+
+impl ServiceSpec {
+    /// A long-running service with no ports, readiness or dependencies yet.
+    pub fn daemon(name: impl Into<String>, artifact: Artifact) -> Self {
+        Self {
+            name: name.into(),
+            kind: ServiceKind::Daemon,
+            artifact,
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            ports: BTreeMap::new(),
+            ready: Vec::new(),
+            ready_timeout: Duration::from_secs(30),
+            depends_on: Vec::new(),
+            restart: RestartPolicy::default(),
+            stop_grace: Duration::from_secs(5),
+        }
+    }
+
+    /// Appends command-line arguments.
+    pub fn with_args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a named port.
+    pub fn with_port(mut self, name: impl Into<String>, port: u16) -> Self {
+        self.ports.insert(name.into(), port);
+        self
+    }
+
+    /// Adds a readiness condition.
+    pub fn with_ready(mut self, wait: WaitFor) -> Self {
+        self.ready.push(wait);
+        self
+    }
+
+    /// Sets the readiness deadline.
+    pub fn with_ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// Adds a dependency on another service.
+    pub fn with_dependency(mut self, name: impl Into<String>) -> Self {
+        self.depends_on.push(name.into());
+        self
+    }
+
+    /// The port with this name, if the service has one.
+    pub fn port(&self, name: &str) -> Option<u16> {
+        self.ports.get(name).copied()
+    }
+
+    /// The arguments with [`DATA_DIR`] replaced by `data_dir`.
+    pub fn resolved_args(&self, data_dir: &str) -> Vec<String> {
+        self.args.iter().map(|a| a.replace(DATA_DIR, data_dir)).collect()
+    }
+}
+
+/// Whether a service keeps running or runs once to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    /// Runs until stopped; restarted by its [`RestartPolicy`].
+    Daemon,
+    /// Runs to completion; success is exit code 0.
+    OneShot,
+}
+
+/// What a service runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The tool this is (`anvil`, `opdev`…), used for version tables and messages.
+    pub tool: String,
+    /// The executable to run on the native runtime.
+    pub binary: PathBuf,
+}
+
+impl Artifact {
+    /// An artifact for `tool` run from `binary`.
+    pub fn binary(tool: impl Into<String>, binary: impl Into<PathBuf>) -> Self {
+        Self { tool: tool.into(), binary: binary.into() }
+    }
+}
+
+/// One readiness condition; a service is ready when all of its conditions hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum WaitFor {
+    /// A TCP connect to the named port succeeds.
+    Port {
+        /// Name of the port in [`ServiceSpec::ports`].
+        port: String,
+    },
+    /// An HTTP GET of `path` on the named port answers with a 2xx status.
+    Http {
+        /// Name of the port in [`ServiceSpec::ports`].
+        port: String,
+        /// Path to request, starting with `/`.
+        path: String,
+    },
+    /// The JSON-RPC endpoint on the named port answers `eth_chainId` with this chain id.
+    Rpc {
+        /// Name of the port in [`ServiceSpec::ports`].
+        port: String,
+        /// The chain id the node must report.
+        chain_id: u64,
+    },
+    /// The chain behind the named JSON-RPC port produces a new block.
+    BlocksAdvancing {
+        /// Name of the port in [`ServiceSpec::ports`].
+        port: String,
+    },
+    /// A line containing this text appears in the service's output.
+    LogLine {
+        /// Text to look for.
+        contains: String,
+    },
+    /// The process exits with code 0 (one-shot jobs).
+    Exit,
+}
+
+impl fmt::Display for WaitFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Port { port } => write!(f, "port {port} accepts connections"),
+            Self::Http { port, path } => write!(f, "GET {path} on port {port} answers 2xx"),
+            Self::Rpc { port, chain_id } => {
+                write!(f, "RPC on port {port} answers with chain id {chain_id}")
+            }
+            Self::BlocksAdvancing { port } => write!(f, "blocks advance on port {port}"),
+            Self::LogLine { contains } => write!(f, "log line containing {contains:?}"),
+            Self::Exit => f.write_str("exits with code 0"),
+        }
+    }
+}
+
+/// What a supervisor does when a service's process exits without being asked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Leave it stopped.
+    Never,
+    /// Restart after any exit, with exponential backoff.
+    Always,
+    /// Restart only after a non-zero exit or a signal.
+    OnFailure,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self::Always
+    }
+}
+
+impl RestartPolicy {
+    /// Whether an exit with this success flag should lead to a restart.
+    pub fn restarts_after(self, success: bool) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Always => true,
+            Self::OnFailure => !success,
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_placeholder_is_replaced_everywhere() {
+        let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil"))
+            .with_args(["--state", "{data}/state.json", "--port", "8545"]);
+        assert_eq!(
+            spec.resolved_args("/d/l1"),
+            ["--state", "/d/l1/state.json", "--port", "8545"]
+        );
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil"))
+            .with_port("rpc", 8545)
+            .with_ready(WaitFor::Rpc { port: "rpc".into(), chain_id: 900 })
+            .with_ready(WaitFor::BlocksAdvancing { port: "rpc".into() });
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<ServiceSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn restart_policies() {
+        assert!(RestartPolicy::Always.restarts_after(true));
+        assert!(!RestartPolicy::OnFailure.restarts_after(true));
+        assert!(RestartPolicy::OnFailure.restarts_after(false));
+        assert!(!RestartPolicy::Never.restarts_after(false));
+    }
+}

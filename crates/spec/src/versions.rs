@@ -1,0 +1,23 @@
+//! The one table of pinned versions of external software opdev runs or installs.
+//! `docs/versions.md` lists the same table; a test keeps the two in step.
+
+/// A piece of external software at a pinned version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pinned {
+    /// What opdev calls it.
+    pub tool: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// Where it comes from.
+    pub source: &'static str,
+}
+
+/// Foundry's anvil, installed from Foundry's npm packages when not on PATH.
+pub const ANVIL: Pinned =
+    Pinned { tool: "anvil", version: "1.7.1", source: "npm: @foundry-rs/anvil" };
+
+/// The Solidity compiler used to rebuild the smoke-check contract offline.
+pub const SOLC: Pinned = Pinned { tool: "solc", version: "0.8.28", source: "npm: solc (solcjs)" };
+
+/// Every pinned piece, in the order `docs/versions.md` lists them.
+pub const ALL: &[Pinned] = &[ANVIL, SOLC];
