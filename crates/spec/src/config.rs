@@ -295,7 +295,6 @@ pub struct DevnetConfig {
 impl DevnetConfig {
     /// A new devnet's config: the defaults with `settings` applied.
     pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
-        let l2_count = settings.l2.unwrap_or(1);
         let mut config = Self {
             name: settings.devnet_name()?,
             profile: Profile::default(),
@@ -313,7 +312,7 @@ impl DevnetConfig {
             },
             l2: Vec::new(),
         };
-        config.set_l2s(l2_count, DEFAULT_L2_CHAIN_ID, DEFAULT_L2_BLOCK_TIME, DEFAULT_L2_PORT)?;
+        config.set_l2s(1, DEFAULT_L2_CHAIN_ID, DEFAULT_L2_BLOCK_TIME, DEFAULT_L2_PORT)?;
         config.apply(settings)?;
         Ok(config)
     }
@@ -351,18 +350,22 @@ impl DevnetConfig {
         if let Some(p) = settings.l1_port {
             self.l1.port = p;
         }
-        let first = self.l2.first();
-        let count = settings.l2.unwrap_or(self.l2.len() as u32);
-        let chain_id = settings
-            .l2_chain_id
-            .or(first.map(|c| c.chain_id))
-            .unwrap_or(DEFAULT_L2_CHAIN_ID);
-        let block_time = settings
-            .block_time
-            .or(first.map(|c| c.block_time))
-            .unwrap_or(DEFAULT_L2_BLOCK_TIME);
-        let port = settings.l2_port.or(first.map(|c| c.port)).unwrap_or(DEFAULT_L2_PORT);
-        self.set_l2s(count, chain_id, block_time, port)?;
+        // L2 ids and ports are rebuilt only when a key that shapes them is set again, so ports
+        // picked one by one (`ports = "auto"`) survive a plain `up`.
+        if settings.l2.is_some() || settings.l2_chain_id.is_some() || settings.l2_port.is_some() {
+            let first = self.l2.first();
+            let count = settings.l2.unwrap_or(self.l2.len() as u32);
+            let chain_id = settings
+                .l2_chain_id
+                .or(first.map(|c| c.chain_id))
+                .unwrap_or(DEFAULT_L2_CHAIN_ID);
+            let block_time = first.map_or(DEFAULT_L2_BLOCK_TIME, |c| c.block_time);
+            let port = settings.l2_port.or(first.map(|c| c.port)).unwrap_or(DEFAULT_L2_PORT);
+            self.set_l2s(count, chain_id, block_time, port)?;
+        }
+        if let Some(block_time) = settings.block_time {
+            self.l2.iter_mut().for_each(|c| c.block_time = block_time);
+        }
         self.validate()
     }
 

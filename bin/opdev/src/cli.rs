@@ -1,0 +1,224 @@
+//! The command line: global options and one subcommand per operation. Every setting of `up` can
+//! also come from opdev.toml (`--config`) and from an `OPDEV_<KEY>` environment variable; flags
+//! win over the environment, which wins over the file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use opdev_spec::{PortMode, Profile, RuntimeKind, Settings};
+
+use crate::output::ColorChoice;
+
+/// One command for a local OP Stack devnet: an L1 and OP L2s, ready in seconds, supervised in the
+/// background, kept across restarts.
+#[derive(Debug, Parser)]
+#[command(name = "opdev", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
+4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready, \
+9 smoke check failed.\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev).")]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Devnet to act on [default: name in opdev.toml, else "opdev"].
+    #[arg(long, global = true, env = "OPDEV_NAME", value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// Config file [default: ./opdev.toml when it exists].
+    #[arg(long, global = true, env = "OPDEV_CONFIG", value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// Machine-readable output: one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+    /// More diagnostics on stderr (-v info, -vv debug); OPDEV_LOG takes a tracing filter.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start a devnet (create it on first use) and return once every chain makes blocks.
+    Up(UpArgs),
+    /// Stop a devnet gracefully; its chains' state is saved and resumed by the next `up`.
+    Down,
+    /// Show every service's state, pid, ports, restarts and each chain's head.
+    Status,
+    /// Show service logs (all services when none is named; `supervisor` is opdev's own).
+    Logs(LogsArgs),
+    /// Restart services of a running devnet and wait until they are ready again.
+    Restart(RestartArgs),
+    /// Run a service from another executable (a local build) and restart it.
+    Deploy(DeployArgs),
+    /// Deploy a Counter on every chain, call increment, read it back; non-zero exit on mismatch.
+    Smoke,
+    /// List every devnet on this machine and whether it runs.
+    List,
+    /// Delete a devnet entirely: stop it, remove its data folder.
+    Purge(PurgeArgs),
+    /// Run a devnet's supervisor (used by `up`; not for direct use).
+    #[command(hide = true)]
+    Supervise,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpArgs {
+    /// Print the service graph and the steps, start nothing.
+    #[arg(long)]
+    pub(crate) plan: bool,
+    /// Stay attached: logs on the terminal, Ctrl-C stops the devnet.
+    #[arg(long)]
+    pub(crate) foreground: bool,
+    /// Start new chains even if the devnet exists (deletes its chain data).
+    #[arg(long)]
+    pub(crate) fresh: bool,
+
+    /// Chain software.
+    #[arg(long, env = "OPDEV_PROFILE", help_heading = "Devnet", value_parser = parse::<Profile>)]
+    pub(crate) profile: Option<Profile>,
+    /// Where services run.
+    #[arg(long, env = "OPDEV_RUNTIME", help_heading = "Devnet", value_parser = parse::<RuntimeKind>)]
+    pub(crate) runtime: Option<RuntimeKind>,
+
+    /// Number of OP L2s (1-8) [default: 1].
+    #[arg(long, env = "OPDEV_L2", help_heading = "Chains", value_name = "N")]
+    pub(crate) l2: Option<u32>,
+    /// L1 chain id [default: 900].
+    #[arg(long, env = "OPDEV_L1_CHAIN_ID", help_heading = "Chains", value_name = "ID")]
+    pub(crate) l1_chain_id: Option<u64>,
+    /// Chain id of the first L2; the others count up [default: 901].
+    #[arg(long, env = "OPDEV_L2_CHAIN_ID", help_heading = "Chains", value_name = "ID")]
+    pub(crate) l2_chain_id: Option<u64>,
+    /// Seconds between L1 blocks; 0 = a block per transaction [default: 1].
+    #[arg(long, env = "OPDEV_L1_BLOCK_TIME", help_heading = "Chains", value_name = "SECS")]
+    pub(crate) l1_block_time: Option<u64>,
+    /// Seconds between L2 blocks; 0 = a block per transaction [default: 1].
+    #[arg(long, env = "OPDEV_BLOCK_TIME", help_heading = "Chains", value_name = "SECS")]
+    pub(crate) block_time: Option<u64>,
+    /// Seconds between periodic saves of chain state (also saved at `down`) [default: 10].
+    #[arg(long, env = "OPDEV_STATE_INTERVAL", help_heading = "Chains", value_name = "SECS")]
+    pub(crate) state_interval: Option<u64>,
+
+    /// `fixed` uses the ports below; `auto` picks free ones [default: fixed].
+    #[arg(long, env = "OPDEV_PORTS", help_heading = "Ports", value_parser = parse::<PortMode>)]
+    pub(crate) ports: Option<PortMode>,
+    /// L1 JSON-RPC port (HTTP and WebSocket) [default: 8545].
+    #[arg(long, env = "OPDEV_L1_PORT", help_heading = "Ports", value_name = "PORT")]
+    pub(crate) l1_port: Option<u16>,
+    /// JSON-RPC port of the first L2; the others count up [default: 9545].
+    #[arg(long, env = "OPDEV_L2_PORT", help_heading = "Ports", value_name = "PORT")]
+    pub(crate) l2_port: Option<u16>,
+
+    /// BIP39 mnemonic of the prefunded dev accounts [default: anvil's test mnemonic].
+    #[arg(long, env = "OPDEV_MNEMONIC", help_heading = "Accounts", hide_env_values = true)]
+    pub(crate) mnemonic: Option<String>,
+
+    /// anvil executable [default: anvil on PATH, else the pinned release installed from npm].
+    #[arg(long, env = "OPDEV_ANVIL_BIN", help_heading = "Tools", value_name = "PATH")]
+    pub(crate) anvil_bin: Option<PathBuf>,
+}
+
+fn parse<T: std::str::FromStr<Err = opdev_spec::ConfigError>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: opdev_spec::ConfigError| e.to_string())
+}
+
+impl UpArgs {
+    /// The settings given on the command line or in the environment.
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            name: None,
+            profile: self.profile,
+            runtime: self.runtime,
+            l2: self.l2,
+            l1_chain_id: self.l1_chain_id,
+            l2_chain_id: self.l2_chain_id,
+            l1_block_time: self.l1_block_time,
+            block_time: self.block_time,
+            l1_port: self.l1_port,
+            l2_port: self.l2_port,
+            ports: self.ports,
+            mnemonic: self.mnemonic.clone(),
+            anvil_bin: self.anvil_bin.clone(),
+            state_interval: self.state_interval,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// Services to show [default: all].
+    pub(crate) services: Vec<String>,
+    /// Keep printing new lines as they come (Ctrl-C to stop).
+    #[arg(long, short)]
+    pub(crate) follow: bool,
+    /// Lines to show from the end of each log.
+    #[arg(long, short = 'n', default_value_t = 100, value_name = "N")]
+    pub(crate) tail: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RestartArgs {
+    /// Services to restart.
+    #[arg(required = true)]
+    pub(crate) services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// Service to run from the new executable.
+    pub(crate) service: String,
+    /// The executable; kept for later `up`s until deployed again.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) binary: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PurgeArgs {
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub(crate) yes: bool,
+}
+
+/// Environment variables opdev reads; any other `OPDEV_*` is a mistake worth an error.
+pub(crate) fn known_env() -> Vec<String> {
+    let mut known: Vec<String> = Settings::KEYS.iter().map(|k| format!("OPDEV_{}", k.to_uppercase())).collect();
+    known.extend(["OPDEV_HOME", "OPDEV_CONFIG", "OPDEV_LOG"].map(String::from));
+    known
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_setting_has_an_env_variable_the_checker_knows() {
+        let cmd = Cli::command();
+        let up = cmd.find_subcommand("up").unwrap();
+        let envs: Vec<String> = up
+            .get_arguments()
+            .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+            .collect();
+        for key in Settings::KEYS {
+            let var = format!("OPDEV_{}", key.to_uppercase());
+            assert!(envs.contains(&var) || var == "OPDEV_NAME", "{var} is not an env of `up`");
+            assert!(known_env().contains(&var));
+        }
+    }
+}

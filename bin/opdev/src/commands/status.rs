@@ -1,0 +1,129 @@
+//! `opdev status`: the supervisor's live view (or the last saved one when stopped) and each
+//! chain's head.
+
+use opdev_chain::rpc::Probe;
+use opdev_orchestrator::{Error, client, daemon};
+use opdev_runtime::{ServiceStatus, State};
+use opdev_spec::DevnetConfig;
+use serde_json::{Value, json};
+
+use super::Ctx;
+
+pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
+    let (devnet, config) = ctx.existing()?;
+    let running = client::is_running(&devnet)?;
+    let state = if running { Some(client::status(&devnet).await?) } else { daemon::load_state(&devnet) };
+    let mut services: Vec<ServiceStatus> = state.as_ref().map(|s| s.services.clone()).unwrap_or_default();
+    if !running {
+        for s in &mut services {
+            s.state = State::Stopped;
+            s.pid = None;
+        }
+    }
+    let heads = if running { Some(heads(&config).await) } else { None };
+    let printer = ctx.printer;
+    if printer.is_json() {
+        printer.json(&json!({
+            "name": config.name,
+            "profile": config.profile.to_string(),
+            "runtime": config.runtime.to_string(),
+            "running": running,
+            "supervisor_pid": state.as_ref().filter(|_| running).map(|s| s.pid),
+            "data_dir": devnet.root(),
+            "services": services.iter().map(service_json).collect::<Vec<_>>(),
+            "endpoints": endpoints_json(&config, heads.as_deref()),
+        }));
+        return Ok(());
+    }
+    let headline = if running {
+        printer.green(&format!("running (supervisor pid {})", state.as_ref().map(|s| s.pid).unwrap_or_default()))
+    } else {
+        "stopped".to_owned()
+    };
+    printer.line(format!(
+        "devnet '{}' ({} profile, {} runtime): {headline}",
+        config.name, config.profile, config.runtime
+    ));
+    printer.line("");
+    let rows: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                state_text(s.state).to_owned(),
+                s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                s.ports.values().map(ToString::to_string).collect::<Vec<_>>().join(","),
+                s.restarts.to_string(),
+                s.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    printer.table(&["service", "state", "pid", "ports", "restarts", "last error"], &rows);
+    printer.line("");
+    let rows: Vec<Vec<String>> = config
+        .chains()
+        .enumerate()
+        .map(|(i, c)| {
+            let head = heads.as_ref().and_then(|h| h[i]).map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+            vec![c.service.clone(), c.chain_id.to_string(), c.rpc_url(), head]
+        })
+        .collect();
+    printer.table(&["chain", "id", "rpc", "head"], &rows);
+    printer.line(format!("\ndata: {}", devnet.root().display()));
+    Ok(())
+}
+
+fn state_text(state: State) -> &'static str {
+    match state {
+        State::Starting => "starting",
+        State::Ready => "ready",
+        State::Restarting => "restarting",
+        State::Stopped => "stopped",
+        State::Failed => "failed",
+        State::Exited => "exited",
+    }
+}
+
+fn service_json(s: &ServiceStatus) -> Value {
+    json!({
+        "name": s.name,
+        "state": state_text(s.state),
+        "ready": s.state == State::Ready,
+        "pid": s.pid,
+        "restarts": s.restarts,
+        "ports": s.ports,
+        "binary": s.binary,
+        "last_error": s.last_error,
+        "started_at": s.started_at,
+    })
+}
+
+/// Each chain's head, probed concurrently; `None` where the RPC does not answer.
+pub(crate) async fn heads(config: &DevnetConfig) -> Vec<Option<u64>> {
+    let probes = config.chains().map(|c| async move {
+        let probe = Probe::new(&c.rpc_url()).ok()?;
+        probe.block_number().await.ok()
+    });
+    futures::future::join_all(probes).await
+}
+
+/// The `endpoints` object of `up --json` and `status --json`.
+pub(crate) fn endpoints_json(config: &DevnetConfig, heads: Option<&[Option<u64>]>) -> Value {
+    let chain = |i: usize, c: &opdev_spec::ChainConfig| {
+        let mut v = json!({
+            "service": c.service,
+            "chain_id": c.chain_id,
+            "rpc": c.rpc_url(),
+            "ws": c.ws_url(),
+            "block_time": c.block_time,
+        });
+        if let Some(heads) = heads {
+            v["head"] = json!(heads[i]);
+        }
+        v
+    };
+    json!({
+        "l1": chain(0, &config.l1),
+        "l2": config.l2.iter().enumerate().map(|(i, c)| chain(i + 1, c)).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,225 @@
+//! The orchestrator's errors. Each reads after "failed to …"-style context as one line, carries a
+//! hint where one helps, and maps to one of opdev's documented exit codes ([`ExitCode`]).
+
+use std::path::{Path, PathBuf};
+
+use opdev_spec::ConfigError;
+
+/// opdev's documented exit codes (see docs/cli.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Success.
+    Ok = 0,
+    /// An unexpected failure (I/O, a bug).
+    Internal = 1,
+    /// Invalid input: unknown flag or config key, invalid value.
+    Usage = 2,
+    /// The devnet does not exist.
+    NotFound = 3,
+    /// The devnet is already running, or an `up` of it is in progress.
+    AlreadyRunning = 4,
+    /// The devnet is not running (for commands that need it running).
+    NotRunning = 5,
+    /// A port is already in use.
+    PortInUse = 6,
+    /// A tool or binary is missing or not executable.
+    ToolMissing = 7,
+    /// A service did not become ready.
+    NotReady = 8,
+    /// The smoke check failed.
+    SmokeFailed = 9,
+}
+
+impl ExitCode {
+    /// The code for a number received from another opdev process; unknown numbers are internal.
+    pub fn from_u8(code: u8) -> Self {
+        [
+            Self::Ok,
+            Self::Internal,
+            Self::Usage,
+            Self::NotFound,
+            Self::AlreadyRunning,
+            Self::NotRunning,
+            Self::PortInUse,
+            Self::ToolMissing,
+            Self::NotReady,
+            Self::SmokeFailed,
+        ]
+        .into_iter()
+        .find(|c| *c as u8 == code)
+        .unwrap_or(Self::Internal)
+    }
+}
+
+/// Everything the orchestrator can fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid config.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Invalid input outside the config (unknown service name…).
+    #[error("{message}")]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do instead.
+        hint: Option<String>,
+    },
+    /// No home folder could be found.
+    #[error("find opdev's data folder: neither OPDEV_HOME, XDG_DATA_HOME nor HOME is set")]
+    NoHome,
+    /// The devnet does not exist.
+    #[error("devnet '{0}' does not exist")]
+    NotFound(String),
+    /// The devnet is running already.
+    #[error("devnet '{name}' is already running{}", pid.map(|p| format!(" (supervisor pid {p})")).unwrap_or_default())]
+    AlreadyRunning {
+        /// Devnet.
+        name: String,
+        /// Its supervisor.
+        pid: Option<u32>,
+    },
+    /// Another `up` of the devnet has not finished.
+    #[error("another `opdev up` of devnet '{0}' is in progress")]
+    UpInProgress(String),
+    /// The devnet is stopped.
+    #[error("devnet '{0}' is not running")]
+    NotRunning(String),
+    /// A saved chain would change.
+    #[error("devnet '{name}' was created with other {keys}; that needs a new chain")]
+    NeedsFresh {
+        /// Devnet.
+        name: String,
+        /// The keys that changed.
+        keys: String,
+    },
+    /// A port is taken.
+    #[error("port {port} ({service}) is already in use on 127.0.0.1")]
+    PortInUse {
+        /// The port.
+        port: u16,
+        /// What wanted it.
+        service: String,
+    },
+    /// A binary is missing or unusable.
+    #[error("{what} {path}: {reason}")]
+    Binary {
+        /// What the binary is for.
+        what: String,
+        /// The path.
+        path: PathBuf,
+        /// Missing, not a file, not executable.
+        reason: String,
+    },
+    /// A tool is not installed and cannot be installed.
+    #[error("{tool} is not installed and cannot be installed: {reason}")]
+    ToolMissing {
+        /// The tool.
+        tool: String,
+        /// Why it cannot be installed.
+        reason: String,
+    },
+    /// A service did not become ready.
+    #[error("service {service} did not become ready: {reason}")]
+    NotReady {
+        /// Service.
+        service: String,
+        /// Why.
+        reason: String,
+        /// Its last log lines.
+        log_tail: Vec<String>,
+    },
+    /// The supervisor failed or answered nonsense.
+    #[error("supervisor of devnet '{name}': {reason}")]
+    Supervisor {
+        /// Devnet.
+        name: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The profile cannot build its services.
+    #[error(transparent)]
+    Profile(#[from] opdev_profiles::ProfileError),
+    /// A chain operation failed.
+    #[error(transparent)]
+    Chain(#[from] opdev_chain::ChainError),
+    /// An error another opdev process (the supervisor) reported.
+    #[error("{message}")]
+    Reported {
+        /// One-line cause.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+        /// Exit code.
+        code: ExitCode,
+        /// Extra lines (a service's last log lines).
+        details: Vec<String>,
+    },
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
+
+    /// A usage error with a hint.
+    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::Usage { message: message.into(), hint: Some(hint.into()) }
+    }
+
+    /// The exit code this error ends opdev with.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_) | Self::Usage { .. } | Self::NeedsFresh { .. } | Self::Profile(_) => ExitCode::Usage,
+            Self::NotFound(_) => ExitCode::NotFound,
+            Self::AlreadyRunning { .. } | Self::UpInProgress(_) => ExitCode::AlreadyRunning,
+            Self::NotRunning(_) => ExitCode::NotRunning,
+            Self::PortInUse { .. } => ExitCode::PortInUse,
+            Self::Binary { .. } | Self::ToolMissing { .. } => ExitCode::ToolMissing,
+            Self::NotReady { .. } => ExitCode::NotReady,
+            Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => ExitCode::Usage,
+            Self::Chain(opdev_chain::ChainError::Smoke { .. }) => ExitCode::SmokeFailed,
+            Self::Reported { code, .. } => *code,
+            Self::NoHome | Self::Supervisor { .. } | Self::Chain(_) | Self::Io { .. } => ExitCode::Internal,
+        }
+    }
+
+    /// What the user can do about it, if there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::Usage { hint, .. } | Self::Reported { hint, .. } => return hint.clone(),
+            Self::Config(_) => "see `opdev up --help` and docs/config.md for valid keys and values".into(),
+            Self::NotFound(_) => "`opdev list` shows the devnets on this machine; `opdev up --name NAME` creates one".into(),
+            Self::AlreadyRunning { name, .. } => format!("`opdev status --name {name}` shows it; `opdev down --name {name}` stops it"),
+            Self::UpInProgress(_) => "wait for it to finish, then run `opdev status`".into(),
+            Self::NotRunning(name) => format!("start it with `opdev up --name {name}`"),
+            Self::NeedsFresh { .. } => "add --fresh to start new chains (their state is deleted), or use another --name".into(),
+            Self::PortInUse { .. } => "stop what uses it, choose other ports (--l1-port, --l2-port), or pass --ports auto".into(),
+            Self::Binary { .. } => "give the path of an existing executable file".into(),
+            Self::ToolMissing { tool, .. } if tool == "anvil" => "install Node.js and npm (opdev then installs anvil itself), put Foundry's anvil on PATH, or pass --anvil-bin PATH".into(),
+            Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
+            Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
+            Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),
+            _ => return None,
+        })
+    }
+
+    /// Extra lines shown under the error (a service's last log lines).
+    pub fn details(&self) -> &[String] {
+        match self {
+            Self::NotReady { log_tail, .. } | Self::Reported { details: log_tail, .. } => log_tail,
+            _ => &[],
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The life cycle of a devnet as the CLI drives it: [`prepare`] resolves config, tools and ports
+//! and writes what the supervisor needs (or, for `--plan`, only computes it); [`launch`] starts the
+//! supervisor in the background and follows its progress until ready; [`down`] and [`purge`] end
+//! it. A failed `up` of a new devnet leaves no folder behind; of an existing one, leaves it
+//! stopped as it was.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use opdev_profiles::Tools;
+use opdev_runtime::logs;
+use opdev_spec::{DevnetConfig, RuntimeKind, Settings};
+use tracing::info;
+
+use crate::{
+    Error,
+    client,
+    daemon::load_state,
+    home::{DevnetDir, Home, write_private},
+    lock::{self, FileLock},
+    plan::Plan,
+    ports,
+    protocol::{Event, Request, Response, SupervisorState},
+    tools,
+};
+
+/// What `up` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    /// Merged settings (file, env, flags).
+    pub settings: Settings,
+    /// Start new chains even if the devnet exists (its chain data is deleted).
+    pub fresh: bool,
+}
+
+/// A devnet ready to be launched: config saved, specs written, `up.lock` held.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The devnet folder.
+    pub devnet: DevnetDir,
+    /// Its resolved config.
+    pub config: DevnetConfig,
+    /// What will run.
+    pub plan: Plan,
+    /// Whether this `up` created the devnet.
+    pub created: bool,
+    /// Steps done so far and how long they took.
+    pub timings: Vec<(String, Duration)>,
+    up_lock: FileLock,
+}
+
+impl Prepared {
+    /// Releases `up.lock` (once the devnet is ready or has failed).
+    pub fn release(self) -> (DevnetDir, DevnetConfig, Vec<(String, Duration)>) {
+        drop(self.up_lock);
+        (self.devnet, self.config, self.timings)
+    }
+}
+
+/// Removes a devnet folder created by this `up` unless disarmed.
+struct RemoveOnError {
+    dir: Option<PathBuf>,
+}
+
+impl Drop for RemoveOnError {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn resolve_config(devnet: &DevnetDir, opts: &UpOptions) -> Result<DevnetConfig, Error> {
+    let config = if devnet.exists() {
+        let saved = devnet.load_config()?;
+        let mut next = saved.clone();
+        next.apply(&opts.settings)?;
+        let changed = saved.identity_changes(&next);
+        if !changed.is_empty() && !opts.fresh {
+            return Err(Error::NeedsFresh { name: next.name.clone(), keys: changed.join(", ") });
+        }
+        next
+    } else {
+        DevnetConfig::new(&opts.settings)?
+    };
+    if config.runtime == RuntimeKind::Docker {
+        return Err(Error::usage(
+            "runtime 'docker' is not available in this version of opdev",
+            "use --runtime native (the default)",
+        ));
+    }
+    opdev_chain::accounts::derive(&config.mnemonic, 1)?;
+    Ok(config)
+}
+
+/// What `up --plan` shows: the plan for these options, computed without starting, installing
+/// or writing anything.
+pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), Error> {
+    let devnet = home.devnet(&opts.settings.devnet_name()?);
+    let config = resolve_config(&devnet, opts)?;
+    let anvil = match tools::anvil(config.anvil_bin.as_deref(), |_| {}) {
+        Ok(r) => r.path,
+        Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => {
+            PathBuf::from(format!("anvil (to be installed {})", opdev_spec::versions::ANVIL.version))
+        }
+        Err(e) => return Err(e),
+    };
+    let services = opdev_profiles::services(&config, &Tools { anvil })?;
+    Ok((Plan::new(&config, services), config))
+}
+
+/// Resolves and saves everything a supervisor needs; `note` hears about slow work (installs).
+pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Result<Prepared, Error> {
+    let mut timings = Vec::new();
+    let t0 = Instant::now();
+    let name = opts.settings.devnet_name()?;
+    let devnet = home.devnet(&name);
+    let created = !devnet.exists();
+    if created && devnet.root().exists() {
+        // A folder without config: a crashed earlier attempt, or someone else's `up` at work.
+        if let Some(guard) = lock::try_lock(&devnet.up_lock_path())? {
+            drop(guard);
+            std::fs::remove_dir_all(devnet.root()).map_err(|e| Error::io(devnet.root(), e))?;
+        } else {
+            return Err(Error::UpInProgress(name));
+        }
+    }
+    devnet.create()?;
+    let mut cleanup = RemoveOnError { dir: created.then(|| devnet.root().to_path_buf()) };
+    let up_lock = lock::try_lock(&devnet.up_lock_path())?.ok_or_else(|| Error::UpInProgress(name.clone()))?;
+    if client::is_running(&devnet)? {
+        cleanup.dir = None;
+        return Err(Error::AlreadyRunning { name, pid: load_state(&devnet).map(|s| s.pid) });
+    }
+    let mut config = resolve_config(&devnet, opts)?;
+    timings.push(("resolve".to_owned(), t0.elapsed()));
+
+    let t = Instant::now();
+    let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
+    info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
+    for (service, binary) in &config.binaries {
+        tools::check_executable(&format!("binary of {service}"), binary)?;
+    }
+    timings.push(("tools".to_owned(), t.elapsed()));
+
+    let t = Instant::now();
+    for (service, port) in ports::ensure(&mut config)? {
+        note(&format!("{service} gets port {port} (ports = auto)"));
+    }
+    timings.push(("ports".to_owned(), t.elapsed()));
+
+    let services = opdev_profiles::services(&config, &Tools { anvil: anvil.path })?;
+    let plan = Plan::new(&config, services);
+    if opts.fresh && !created {
+        let data = devnet.data_dir();
+        std::fs::remove_dir_all(&data).map_err(|e| Error::io(&data, e))?;
+        let _ = std::fs::remove_file(devnet.state_path());
+        devnet.create()?;
+    }
+    let services = serde_json::to_vec_pretty(&plan.services).expect("specs serialize");
+    write_private(&devnet.services_path(), &services)?;
+    devnet.save_config(&config)?;
+    cleanup.dir = None;
+    Ok(Prepared { devnet, config, plan, created, timings, up_lock })
+}
+
+/// Starts the supervisor of a prepared devnet in the background (its own session; its output
+/// goes to `logs/supervisor.log`) and follows its progress events until the devnet is ready.
+/// On failure the supervisor has stopped everything it started; a devnet this `up` created is
+/// removed.
+pub fn launch(
+    prepared: Prepared,
+    opdev_exe: &Path,
+    mut on_event: impl FnMut(&Event),
+) -> Result<(SupervisorState, DevnetConfig, Vec<(String, Duration)>), Error> {
+    let t = Instant::now();
+    let devnet = prepared.devnet.clone();
+    let name = devnet.name().to_owned();
+    let log_path = devnet.log_path("supervisor");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| Error::io(&log_path, e))?;
+    let home = devnet.root().parent().expect("a devnet folder has a parent").to_path_buf();
+    let mut child = Command::new(opdev_exe)
+        .args(["supervise", "--name", &name])
+        .env("OPDEV_HOME", &home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| Error::io(opdev_exe, e))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut outcome: Option<Result<SupervisorState, Error>> = None;
+    let mut timings = prepared.timings.clone();
+    timings.push(("supervisor".to_owned(), t.elapsed()));
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let Ok(event) = serde_json::from_str::<Event>(&line) else { continue };
+        on_event(&event);
+        match event {
+            Event::StepDone { step, millis } => timings.push((step, Duration::from_millis(millis))),
+            Event::Ready { state } => {
+                outcome = Some(Ok(state));
+                break;
+            }
+            Event::Failed { message, hint, log_tail, exit_code, .. } => {
+                outcome = Some(Err(Error::Reported {
+                    message,
+                    hint,
+                    code: crate::ExitCode::from_u8(exit_code),
+                    details: log_tail,
+                }));
+                break;
+            }
+            Event::StepStarted { .. } => {}
+        }
+    }
+    let created = prepared.created;
+    let (devnet, config, _) = prepared.release();
+    match outcome {
+        Some(Ok(state)) => Ok((state, config, timings)),
+        failure => {
+            let _ = child.wait(); // the supervisor has stopped its services and exits
+            let err = failure.unwrap_or_else(|| Err(Error::Supervisor {
+                name: name.clone(),
+                reason: format!(
+                    "exited before the devnet was ready; last log lines: {}",
+                    logs::tail(&log_path, 3).unwrap_or_default().join(" | ")
+                ),
+            }));
+            if created {
+                let _ = std::fs::remove_dir_all(devnet.root());
+            }
+            Err(err.expect_err("only failures reach here"))
+        }
+    }
+}
+
+/// Stops a running devnet: asks its supervisor to stop every service gracefully (each anvil
+/// saves its state) and waits until the supervisor has exited. Returns false when the devnet was
+/// not running.
+pub async fn down(devnet: &DevnetDir, deadline: Duration) -> Result<bool, Error> {
+    if !devnet.exists() {
+        return Err(Error::NotFound(devnet.name().into()));
+    }
+    match client::send(devnet, &Request::Down, deadline).await {
+        Ok(Response::Ok) => {}
+        Ok(other) => {
+            return Err(Error::Supervisor { name: devnet.name().into(), reason: format!("unexpected answer {other:?}") });
+        }
+        Err(Error::NotRunning(_)) => return Ok(false),
+        Err(Error::Supervisor { .. }) if client::is_running(devnet)? => {
+            // The socket does not answer: signal the supervisor instead.
+            if let Some(state) = load_state(devnet) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(state.pid as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    // The supervisor answers after its services stopped; wait for it to let go of the lock.
+    let until = Instant::now() + deadline;
+    while client::is_running(devnet)? {
+        if Instant::now() > until {
+            return Err(Error::Supervisor { name: devnet.name().into(), reason: "still running after down".into() });
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(true)
+}
+
+/// Deletes a devnet entirely, stopping it first if it runs.
+pub async fn purge(devnet: &DevnetDir) -> Result<(), Error> {
+    if !devnet.root().exists() {
+        return Err(Error::NotFound(devnet.name().into()));
+    }
+    if devnet.exists() {
+        down(devnet, Duration::from_secs(30)).await?;
+    }
+    std::fs::remove_dir_all(devnet.root()).map_err(|e| Error::io(devnet.root(), e))
+}

@@ -1,0 +1,141 @@
+//! External tools: find them or install the pinned version. anvil comes from, in order: the
+//! user's `--anvil-bin`, `anvil` on PATH, opdev's cache, or a fresh install of Foundry's npm
+//! package `@foundry-rs/anvil` into the cache (under a lock, so parallel `up`s install once).
+
+use std::{
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use opdev_spec::versions::ANVIL;
+
+use crate::{Error, lock};
+
+/// Where a tool was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Given by the user.
+    User,
+    /// Found on PATH.
+    Path,
+    /// Already in opdev's cache.
+    Cache,
+    /// Installed into opdev's cache just now.
+    Installed,
+}
+
+/// A resolved tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The executable.
+    pub path: PathBuf,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// opdev's cache folder: `$XDG_CACHE_HOME/opdev`, else `~/.cache/opdev`.
+pub fn cache_dir() -> Result<PathBuf, Error> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("XDG_CACHE_HOME")
+        .map(|d| d.join("opdev"))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/opdev")))
+        .ok_or(Error::NoHome)
+}
+
+/// Checks that `path` is an executable file.
+pub fn check_executable(what: &str, path: &Path) -> Result<(), Error> {
+    let err = |reason: &str| Error::Binary { what: what.into(), path: path.into(), reason: reason.into() };
+    let meta = std::fs::metadata(path).map_err(|_| err("no such file"))?;
+    if !meta.is_file() {
+        return Err(err("not a file"));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(err("not executable"));
+    }
+    Ok(())
+}
+
+/// npm's name for this platform's package of a Foundry tool.
+fn platform_package(tool: &str) -> Option<String> {
+    let os = match std::env::consts::OS {
+        "linux" => "linux",
+        "macos" => "darwin",
+        _ => return None,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        _ => return None,
+    };
+    Some(format!("{tool}-{os}-{arch}"))
+}
+
+/// The anvil to run. `install_note` is called before a download starts, with what is installed
+/// where, so the caller can say so.
+pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Resolved, Error> {
+    if let Some(path) = user {
+        check_executable("anvil binary", path)?;
+        return Ok(Resolved { path: path.to_path_buf(), origin: Origin::User });
+    }
+    if let Ok(path) = which::which("anvil") {
+        return Ok(Resolved { path, origin: Origin::Path });
+    }
+    let missing = |reason: String| Error::ToolMissing { tool: "anvil".into(), reason };
+    let package = platform_package("anvil")
+        .ok_or_else(|| missing(format!("Foundry publishes no npm package for {}-{}", std::env::consts::OS, std::env::consts::ARCH)))?;
+    let prefix = cache_dir()?.join(format!("foundry-{}", ANVIL.version));
+    let binary = prefix.join("node_modules/@foundry-rs").join(&package).join("bin/anvil");
+    if binary.is_file() {
+        return Ok(Resolved { path: binary, origin: Origin::Cache });
+    }
+    let npm = which::which("npm").map_err(|_| missing("it is not on PATH and npm is not installed".into()))?;
+    std::fs::create_dir_all(&prefix).map_err(|e| Error::io(&prefix, e))?;
+    // One installer at a time; whoever waited finds the binary there afterwards.
+    let lock_path = prefix.with_extension("lock");
+    let _guard = loop {
+        match lock::try_lock(&lock_path)? {
+            Some(guard) => break guard,
+            None => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    };
+    if binary.is_file() {
+        return Ok(Resolved { path: binary, origin: Origin::Cache });
+    }
+    install_note(&format!("installing anvil {} from npm (@foundry-rs/anvil) into {}", ANVIL.version, prefix.display()));
+    let output = std::process::Command::new(npm)
+        .args(["install", "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error", "--prefix"])
+        .arg(&prefix)
+        .args([format!("@foundry-rs/anvil@{}", ANVIL.version), format!("@foundry-rs/{package}@{}", ANVIL.version)])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| missing(format!("npm did not run: {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+        return Err(missing(format!("npm install failed: {last}")));
+    }
+    check_executable("installed anvil", &binary)?;
+    Ok(Resolved { path: binary, origin: Origin::Installed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_binary_must_exist_and_be_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        let err = anvil(Some(&missing), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+        let file = dir.path().join("anvil");
+        std::fs::write(&file, "#!/bin/sh\n").unwrap();
+        let err = anvil(Some(&file), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("not executable"), "{err}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(anvil(Some(&file), |_| {}).unwrap().origin, Origin::User);
+        let err = anvil(Some(dir.path()), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("not a file"), "{err}");
+    }
+}
