@@ -17,10 +17,15 @@ pub const DEV_ACCOUNTS: u32 = 10;
 pub struct DevAccount {
     /// Derivation index.
     pub index: u32,
-    /// Checksummed address.
+    /// Address (serialized with its EIP-55 checksum).
+    #[serde(serialize_with = "checksummed")]
     pub address: Address,
     /// Private key, 0x-prefixed hex.
     pub private_key: String,
+}
+
+fn checksummed<S: serde::Serializer>(address: &Address, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&address.to_checksum(None))
 }
 
 /// The signer of account `index` of `mnemonic`.

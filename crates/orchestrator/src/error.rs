@@ -211,6 +211,7 @@ impl Error {
             Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
             Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),
+            Self::Profile(_) => "use --profile lite (anvil L1 and OP-mode L2s)".into(),
             _ => return None,
         })
     }

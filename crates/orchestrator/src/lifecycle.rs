@@ -13,7 +13,7 @@ use std::{
 
 use opdev_profiles::Tools;
 use opdev_runtime::logs;
-use opdev_spec::{DevnetConfig, RuntimeKind, Settings};
+use opdev_spec::{DevnetConfig, PortMode, RuntimeKind, Settings};
 use tracing::info;
 
 use crate::{
@@ -148,8 +148,21 @@ pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Res
     timings.push(("tools".to_owned(), t.elapsed()));
 
     let t = Instant::now();
-    for (service, port) in ports::ensure(&mut config)? {
-        note(&format!("{service} gets port {port} (ports = auto)"));
+    if created && config.ports == PortMode::Auto {
+        // A new devnet with automatic ports takes free ones, not the defaults (which another
+        // devnet may be about to take); ports the user named stay.
+        if opts.settings.l1_port.is_none() {
+            config.l1.port = 0;
+        }
+        if opts.settings.l2_port.is_none() {
+            config.l2.iter_mut().for_each(|c| c.port = 0);
+        }
+    }
+    let picked = ports::ensure(&mut config)?;
+    if !created {
+        for (service, port) in picked {
+            note(&format!("{service} moves to port {port}: its port is taken (ports = auto)"));
+        }
     }
     timings.push(("ports".to_owned(), t.elapsed()));
 

@@ -13,17 +13,36 @@ pub fn is_free(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 
-/// A port the kernel reports free on 127.0.0.1, other than those in `taken`.
+/// The kernel's range for outgoing connections' local ports (`ip_local_port_range`).
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|n| n.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32768, 60999))
+}
+
+/// A free port on 127.0.0.1, other than those in `taken`. It is drawn at random below the
+/// kernel's ephemeral range: a port from that range (what binding port 0 gives) can be handed to
+/// some outgoing connection between the check and the service's own bind.
 pub fn pick_free(taken: &[u16]) -> Result<u16, Error> {
-    for _ in 0..32 {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(|e| Error::io(std::path::Path::new("127.0.0.1:0"), e))?;
-        let port = listener.local_addr().map_err(|e| Error::io(std::path::Path::new("127.0.0.1:0"), e))?.port();
-        if !taken.contains(&port) {
+    use std::hash::{BuildHasher, RandomState};
+    let (ephemeral_start, ephemeral_end) = ephemeral_range();
+    let (low, high) = if ephemeral_start > 20_000 { (10_000, ephemeral_start) } else { (ephemeral_end.saturating_add(1), u16::MAX) };
+    let random = RandomState::new();
+    for attempt in 0u64..256 {
+        let span = u64::from(high - low).max(1);
+        let port = low + (random.hash_one(attempt) % span) as u16;
+        if !taken.contains(&port) && is_free(port) {
             return Ok(port);
         }
     }
-    Err(Error::usage("no free port found on 127.0.0.1", "free some ports and try again"))
+    Err(Error::usage(
+        format!("no free port found on 127.0.0.1 between {low} and {high}"),
+        "free some ports, or set fixed ports with --l1-port and --l2-port",
+    ))
 }
 
 /// Makes every chain port of `config` usable: in fixed mode a busy port is an error naming it;
@@ -59,8 +78,8 @@ mod tests {
 
     #[test]
     fn busy_fixed_port_is_named_and_auto_replaces_it() {
-        let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let port = busy.local_addr().unwrap().port();
+        let port = pick_free(&[]).unwrap();
+        let _busy = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
         let free = pick_free(&[port]).unwrap();
         let settings = Settings { l1_port: Some(port), l2_port: Some(free), ..Default::default() };
         let mut config = DevnetConfig::new(&settings).unwrap();
@@ -73,5 +92,6 @@ mod tests {
         assert_eq!(changed.len(), 1);
         assert_ne!(config.l1.port, port);
         assert_eq!(config.l2[0].port, free);
+        assert!(config.l1.port < ephemeral_range().0, "auto ports avoid the ephemeral range");
     }
 }

@@ -20,7 +20,7 @@ pub struct Tools {
 #[non_exhaustive]
 pub enum ProfileError {
     /// The profile exists in the config model but is not built yet.
-    #[error("profile '{0}' is not available in this version of opdev; use --profile lite")]
+    #[error("profile '{0}' is not available in this version of opdev")]
     Unavailable(Profile),
 }
 

@@ -1,0 +1,164 @@
+//! Every bad input ends with a one-line cause, a hint, a documented exit code, and nothing left
+//! running or half-written.
+
+use std::{net::TcpListener, process::Output};
+
+use crate::support::{Env, alive, script, stderr, text};
+
+/// Asserts exit code `code` and that stderr's first line contains every needle, plus a hint.
+fn fails(out: &Output, code: i32, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    let err = stderr(out);
+    let first = err.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line: {}", text(out)));
+    for needle in needles {
+        assert!(first.contains(needle), "{needle:?} not in {first:?}\n{}", text(out));
+    }
+    assert!(err.contains("hint:"), "no hint: {}", text(out));
+}
+
+fn nothing_left(env: &Env) {
+    assert!(!env.devnet_dir().exists(), "a failed first up left {}", env.devnet_dir().display());
+}
+
+#[test]
+fn port_in_use_is_named_and_nothing_starts() {
+    let env = Env::new("busy");
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = env.run(&["up", "--l1-port", &port, "--l2-port", "0"]);
+    // l2_port 0 is invalid before any port is checked
+    fails(&out, 2, &["l2_port"]);
+    let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let out = env.run(&["up", "--l1-port", &port, "--l2-port", &free]);
+    fails(&out, 6, &[&format!("port {port}"), "l1", "in use"]);
+    nothing_left(&env);
+}
+
+#[test]
+fn missing_or_non_executable_binary() {
+    let env = Env::new("nobin");
+    let dir = tempfile::tempdir().unwrap();
+    let out = env.run(&["up", "--ports", "auto", "--anvil-bin", "/nonexistent/anvil"]);
+    fails(&out, 7, &["/nonexistent/anvil", "no such file"]);
+    nothing_left(&env);
+    let plain = dir.path().join("anvil");
+    std::fs::write(&plain, "not a program").unwrap();
+    let out = env.run(&["up", "--ports", "auto", "--anvil-bin", plain.to_str().unwrap()]);
+    fails(&out, 7, &["not executable"]);
+    nothing_left(&env);
+}
+
+#[test]
+fn invalid_values_and_unknown_keys() {
+    let env = Env::new("bad");
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["up", "--l2", "0"], &["invalid l2", "1 to 8"]),
+        (&["up", "--l2", "9"], &["invalid l2"]),
+        (&["up", "--l1-chain-id", "0"], &["l1_chain_id"]),
+        (&["up", "--l2-chain-id", "900"], &["l2_chain_id", "L1"]),
+        (&["up", "--block-time", "99999"], &["block_time"]),
+        (&["up", "--mnemonic", "not a real mnemonic at all"], &["mnemonic"]),
+        (&["up", "--mnemonic", "test test test test test test test test test test test test"], &["mnemonic"]),
+        (&["up", "--name", "Bad Name!"], &["name"]),
+        (&["up", "--runtime", "docker"], &["docker", "not available"]),
+        (&["up", "--profile", "full"], &["full", "not available"]),
+    ];
+    for (args, needles) in cases {
+        let out = env.run(args);
+        fails(&out, 2, needles);
+    }
+    // clap's own value errors (not a number) are exit 2 too.
+    let out = env.run(&["up", "--block-time", "fast"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    std::fs::write(env.home.path().join("opdev.toml"), "l2 = 2\nblok_time = 3\n").unwrap();
+    let out = env.run(&["up"]);
+    fails(&out, 2, &["opdev.toml", "blok_time"]);
+    std::fs::write(env.home.path().join("opdev.toml"), "l2 = \"two\"\n").unwrap();
+    fails(&env.run(&["up"]), 2, &["opdev.toml"]);
+    std::fs::remove_file(env.home.path().join("opdev.toml")).unwrap();
+
+    let out = env.cmd(&["up"]).env("OPDEV_BLOK_TIME", "3").output().unwrap();
+    fails(&out, 2, &["OPDEV_BLOK_TIME"]);
+    let out = env.cmd(&["up"]).env("OPDEV_L2", "many").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = env.run(&["up", "--config", "/nonexistent/opdev.toml"]);
+    fails(&out, 2, &["/nonexistent/opdev.toml"]);
+    nothing_left(&env);
+}
+
+#[test]
+fn commands_on_a_devnet_that_does_not_exist() {
+    let env = Env::new("ghost");
+    for args in [&["down"][..], &["status"], &["logs"], &["restart", "l1"], &["smoke"], &["purge", "--yes"], &["deploy", "l1", "--binary", "/bin/true"]] {
+        let out = env.run(args);
+        fails(&out, 3, &["'ghost'", "does not exist"]);
+    }
+}
+
+#[test]
+fn second_up_of_a_running_devnet_is_refused_by_the_lock() {
+    let env = Env::new("twice");
+    env.ok(&["up", "-q", "--ports", "auto"]);
+    let pid = env.status()["supervisor_pid"].as_u64().unwrap();
+    let out = env.run(&["up"]);
+    fails(&out, 4, &["already running", &pid.to_string()]);
+    // Two more at once: both refused, the devnet untouched.
+    let a = env.cmd(&["up"]).spawn().unwrap();
+    let b = env.cmd(&["up"]).spawn().unwrap();
+    for child in [a, b] {
+        assert_eq!(child.wait_with_output().unwrap().status.code(), Some(4));
+    }
+    assert_eq!(env.status()["supervisor_pid"].as_u64(), Some(pid));
+
+    // Commands that need a running devnet say when it is not.
+    env.ok(&["down"]);
+    fails(&env.run(&["smoke"]), 5, &["not running"]);
+    fails(&env.run(&["restart", "l1"]), 5, &["not running"]);
+    fails(&env.run(&["restart", "l9"]), 2, &["no service 'l9'"]);
+    fails(&env.run(&["logs", "nope"]), 2, &["no service 'nope'"]);
+    let out = env.ok(&["down"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("was not running"));
+
+    // A chain-changing setting on an existing devnet needs --fresh.
+    fails(&env.run(&["up", "--l1-chain-id", "1234"]), 2, &["l1_chain_id", "new chain"]);
+    env.ok(&["up", "-q", "--l1-chain-id", "1234", "--fresh"]);
+    assert_eq!(env.status()["endpoints"]["l1"]["chain_id"], 1234);
+}
+
+#[test]
+fn purge_without_yes_and_without_a_terminal_is_refused() {
+    let env = Env::new("keep");
+    env.ok(&["up", "-q", "--ports", "auto"]);
+    let out = env.cmd(&["purge"]).stdin(std::process::Stdio::null()).output().unwrap();
+    fails(&out, 2, &["without confirmation"]);
+    assert!(env.devnet_dir().exists());
+}
+
+#[test]
+fn service_that_exits_at_once_fails_up_with_its_last_log_lines() {
+    let env = Env::new("crash");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = script(dir.path(), "anvil", "echo 'fatal: cannot open the flux capacitor' >&2\nexit 3");
+    let out = env.run(&["up", "--ports", "auto", "--anvil-bin", bad.to_str().unwrap()]);
+    fails(&out, 8, &["did not become ready", "exit code 3"]);
+    assert!(stderr(&out).contains("| fatal: cannot open the flux capacitor"), "{}", text(&out));
+    nothing_left(&env);
+}
+
+#[test]
+fn service_that_never_becomes_ready_is_named_and_stopped() {
+    let env = Env::new("hang");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pids");
+    let body = format!("echo $$ >> {}\necho 'listening nowhere'\nexec sleep 600", pidfile.display());
+    let bad = script(dir.path(), "anvil", &body);
+    let out = env.run(&["up", "--ports", "auto", "--l1-block-time", "0", "--block-time", "0", "--anvil-bin", bad.to_str().unwrap()]);
+    fails(&out, 8, &["did not become ready", "chain id"]);
+    assert!(stderr(&out).contains("| listening nowhere"), "{}", text(&out));
+    nothing_left(&env);
+    let pids = std::fs::read_to_string(&pidfile).unwrap();
+    for pid in pids.lines() {
+        assert!(!alive(pid.parse().unwrap()), "process {pid} of the failed service is still running");
+    }
+}
