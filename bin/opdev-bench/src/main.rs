@@ -1,1 +1,268 @@
-fn main() {}
+//! Benchmarks of opdev's life-cycle commands. Each prints the median (and min/max) of several
+//! runs beside a floor measured in the same run, so a number always comes with what it could at
+//! best be on this machine at this moment. Traffic goes to 127.0.0.1 only; every loop is bounded.
+#![allow(clippy::disallowed_macros)] // a benchmark's report is its output
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+/// opdev's benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "opdev-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Cold `up` of a new devnet, warm `up` of a stopped one, and `down`, against the floor of
+    /// the same anvil processes started by hand in parallel.
+    Lifecycle {
+        /// Runs of each measurement (at least 5).
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+        /// Number of L2s.
+        #[arg(long, default_value_t = 1)]
+        l2: u32,
+        /// Block time of every chain, in seconds.
+        #[arg(long, default_value_t = 1)]
+        block_time: u64,
+        /// The opdev binary [default: the one beside this benchmark].
+        #[arg(long)]
+        opdev: Option<PathBuf>,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().bench {
+        Bench::Lifecycle {
+            runs,
+            l2,
+            block_time,
+            opdev,
+            json,
+        } => {
+            ensure!(runs >= 5, "at least 5 runs, for a median worth reading");
+            let opdev = match opdev {
+                Some(p) => p,
+                None => std::env::current_exe()?.with_file_name("opdev"),
+            };
+            ensure!(
+                opdev.is_file(),
+                "no opdev binary at {} (build it with --release)",
+                opdev.display()
+            );
+            lifecycle(&opdev, runs, l2, block_time, json)
+        }
+    }
+}
+
+/// Median, min and max of a sample, in seconds.
+fn stats(samples: &[Duration]) -> (f64, f64, f64) {
+    let mut s: Vec<f64> = samples.iter().map(Duration::as_secs_f64).collect();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let n = s.len();
+    let median = if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    };
+    (median, s[0], s[n - 1])
+}
+
+fn run_opdev(opdev: &Path, home: &Path, args: &[&str]) -> Result<Duration> {
+    let t0 = Instant::now();
+    let out = Command::new(opdev)
+        .args(args)
+        .args(["--quiet", "--name", "bench"])
+        .env("OPDEV_HOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("run {}", opdev.display()))?;
+    let took = t0.elapsed();
+    if !out.status.success() {
+        bail!(
+            "opdev {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(took)
+}
+
+fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, json: bool) -> Result<()> {
+    let home = std::env::temp_dir().join(format!("opdev-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let anvil = opdev_orchestrator::tools::anvil(None, |note| eprintln!("{note}"))?.path;
+    let bt = block_time.to_string();
+    let l2s = l2.to_string();
+    let up_args = [
+        "up",
+        "--ports",
+        "auto",
+        "--l2",
+        &l2s,
+        "--l1-block-time",
+        &bt,
+        "--block-time",
+        &bt,
+    ];
+
+    let (mut cold, mut warm, mut down) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut floor_rpc, mut floor_blocks, mut floor_down) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..runs {
+        cold.push(run_opdev(opdev, &home, &up_args)?);
+        down.push(run_opdev(opdev, &home, &["down"])?);
+        warm.push(run_opdev(opdev, &home, &["up"])?);
+        down.push(run_opdev(opdev, &home, &["down"])?);
+        run_opdev(opdev, &home, &["purge", "--yes"])?;
+        let (rpc, blocks, stop) = floor(&anvil, l2, block_time)?;
+        floor_rpc.push(rpc);
+        floor_blocks.push(blocks);
+        floor_down.push(stop);
+        eprintln!(
+            "run {}/{runs}: cold {:.3}s warm {:.3}s floor {:.3}s",
+            i + 1,
+            cold[i].as_secs_f64(),
+            warm[i].as_secs_f64(),
+            rpc.as_secs_f64()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&home);
+
+    let rows = [
+        (
+            "cold up",
+            stats(&cold),
+            stats(&floor_rpc),
+            stats(&floor_blocks),
+        ),
+        (
+            "warm up",
+            stats(&warm),
+            stats(&floor_rpc),
+            stats(&floor_blocks),
+        ),
+        ("down", stats(&down), stats(&floor_down), stats(&floor_down)),
+    ];
+    println!(
+        "opdev lifecycle, {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "{:<8} {:>9} {:>9} {:>9} | {:>11} {:>7} | {:>13} {:>7}",
+        "metric", "median s", "min s", "max s", "floor rpc s", "ratio", "floor block s", "ratio"
+    );
+    for (name, (med, min, max), (f_rpc, _, _), (f_blk, _, _)) in &rows {
+        println!(
+            "{name:<8} {med:>9.3} {min:>9.3} {max:>9.3} | {f_rpc:>11.3} {:>7.1} | {f_blk:>13.3} {:>7.2}",
+            med / f_rpc,
+            med / f_blk
+        );
+    }
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(name, (med, min, max), (f_rpc, _, _), (f_blk, _, _))| {
+                json!({ "metric": name, "median_s": med, "min_s": min, "max_s": max,
+                        "floor_rpc_s": f_rpc, "floor_first_block_s": f_blk })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    Ok(())
+}
+
+/// The floor: the same anvil processes (one L1, `l2` OP-mode L2s, same block time, fresh state
+/// files) started by hand in parallel. Returns the time until every RPC answers, until every
+/// chain has made its first block, and for SIGTERM to end them all.
+fn floor(anvil: &Path, l2: u32, block_time: u64) -> Result<(Duration, Duration, Duration)> {
+    let dir = tempfile::tempdir()?;
+    let dir = dir.path();
+    let ports: Vec<u16> = (0..=l2)
+        .map(|_| opdev_orchestrator::ports::pick_free(&[]))
+        .collect::<Result<_, _>>()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let t0 = Instant::now();
+    let mut children: Vec<Child> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let mut cmd = Command::new(anvil);
+            cmd.args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--chain-id",
+                &(900 + i).to_string(),
+            ])
+            .arg("--state")
+            .arg(dir.join(format!("state-{i}.json")))
+            .args([
+                "--state-interval",
+                "10",
+                "--block-time",
+                &block_time.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+            if i > 0 {
+                cmd.args(["--network", "optimism"]);
+            }
+            cmd.spawn().context("start anvil")
+        })
+        .collect::<Result<_>>()?;
+    let (rpc, blocks) = runtime.block_on(async {
+        let probes: Vec<_> = ports
+            .iter()
+            .map(|p| opdev_chain::rpc::Probe::new(&format!("http://127.0.0.1:{p}")).expect("url"))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut answered = None;
+        loop {
+            ensure!(
+                Instant::now() < deadline,
+                "anvil did not answer within 30 s"
+            );
+            let heads = futures_heads(&probes).await;
+            if answered.is_none() && heads.iter().all(Option::is_some) {
+                answered = Some(t0.elapsed());
+            }
+            if heads.iter().all(|h| h.is_some_and(|h| h > 0)) {
+                return Ok((answered.unwrap_or_else(|| t0.elapsed()), t0.elapsed()));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })?;
+    let t1 = Instant::now();
+    for child in &children {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+    for child in &mut children {
+        child.wait()?;
+    }
+    let stop = t1.elapsed();
+    Ok((rpc, blocks, stop))
+}
+
+async fn futures_heads(probes: &[opdev_chain::rpc::Probe]) -> Vec<Option<u64>> {
+    futures::future::join_all(probes.iter().map(|p| async { p.block_number().await.ok() })).await
+}

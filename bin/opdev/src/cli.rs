@@ -13,9 +13,11 @@ use crate::output::ColorChoice;
 /// background, kept across restarts.
 #[derive(Debug, Parser)]
 #[command(name = "opdev", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
+#[command(
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
 4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready, \
-9 smoke check failed.\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev).")]
+9 smoke check failed.\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -94,42 +96,88 @@ pub(crate) struct UpArgs {
     #[arg(long, env = "OPDEV_L2", help_heading = "Chains", value_name = "N")]
     pub(crate) l2: Option<u32>,
     /// L1 chain id [default: 900].
-    #[arg(long, env = "OPDEV_L1_CHAIN_ID", help_heading = "Chains", value_name = "ID")]
+    #[arg(
+        long,
+        env = "OPDEV_L1_CHAIN_ID",
+        help_heading = "Chains",
+        value_name = "ID"
+    )]
     pub(crate) l1_chain_id: Option<u64>,
     /// Chain id of the first L2; the others count up [default: 901].
-    #[arg(long, env = "OPDEV_L2_CHAIN_ID", help_heading = "Chains", value_name = "ID")]
+    #[arg(
+        long,
+        env = "OPDEV_L2_CHAIN_ID",
+        help_heading = "Chains",
+        value_name = "ID"
+    )]
     pub(crate) l2_chain_id: Option<u64>,
     /// Seconds between L1 blocks; 0 = a block per transaction [default: 1].
-    #[arg(long, env = "OPDEV_L1_BLOCK_TIME", help_heading = "Chains", value_name = "SECS")]
+    #[arg(
+        long,
+        env = "OPDEV_L1_BLOCK_TIME",
+        help_heading = "Chains",
+        value_name = "SECS"
+    )]
     pub(crate) l1_block_time: Option<u64>,
     /// Seconds between L2 blocks; 0 = a block per transaction [default: 1].
-    #[arg(long, env = "OPDEV_BLOCK_TIME", help_heading = "Chains", value_name = "SECS")]
+    #[arg(
+        long,
+        env = "OPDEV_BLOCK_TIME",
+        help_heading = "Chains",
+        value_name = "SECS"
+    )]
     pub(crate) block_time: Option<u64>,
     /// Seconds between periodic saves of chain state (also saved at `down`) [default: 10].
-    #[arg(long, env = "OPDEV_STATE_INTERVAL", help_heading = "Chains", value_name = "SECS")]
+    #[arg(
+        long,
+        env = "OPDEV_STATE_INTERVAL",
+        help_heading = "Chains",
+        value_name = "SECS"
+    )]
     pub(crate) state_interval: Option<u64>,
 
     /// `fixed` uses the ports below; `auto` picks free ones [default: fixed].
     #[arg(long, env = "OPDEV_PORTS", help_heading = "Ports", value_parser = parse::<PortMode>)]
     pub(crate) ports: Option<PortMode>,
     /// L1 JSON-RPC port (HTTP and WebSocket) [default: 8545].
-    #[arg(long, env = "OPDEV_L1_PORT", help_heading = "Ports", value_name = "PORT")]
+    #[arg(
+        long,
+        env = "OPDEV_L1_PORT",
+        help_heading = "Ports",
+        value_name = "PORT"
+    )]
     pub(crate) l1_port: Option<u16>,
     /// JSON-RPC port of the first L2; the others count up [default: 9545].
-    #[arg(long, env = "OPDEV_L2_PORT", help_heading = "Ports", value_name = "PORT")]
+    #[arg(
+        long,
+        env = "OPDEV_L2_PORT",
+        help_heading = "Ports",
+        value_name = "PORT"
+    )]
     pub(crate) l2_port: Option<u16>,
 
     /// BIP39 mnemonic of the prefunded dev accounts [default: anvil's test mnemonic].
-    #[arg(long, env = "OPDEV_MNEMONIC", help_heading = "Accounts", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OPDEV_MNEMONIC",
+        help_heading = "Accounts",
+        hide_env_values = true
+    )]
     pub(crate) mnemonic: Option<String>,
 
     /// anvil executable [default: anvil on PATH, else the pinned release installed from npm].
-    #[arg(long, env = "OPDEV_ANVIL_BIN", help_heading = "Tools", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "OPDEV_ANVIL_BIN",
+        help_heading = "Tools",
+        value_name = "PATH"
+    )]
     pub(crate) anvil_bin: Option<PathBuf>,
 }
 
 fn parse<T: std::str::FromStr<Err = opdev_spec::ConfigError>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: opdev_spec::ConfigError| e.to_string())
+    s.parse()
+        .map_err(|e: opdev_spec::ConfigError| e.to_string())
 }
 
 impl UpArgs {
@@ -191,7 +239,10 @@ pub(crate) struct PurgeArgs {
 
 /// Environment variables opdev reads; any other `OPDEV_*` is a mistake worth an error.
 pub(crate) fn known_env() -> Vec<String> {
-    let mut known: Vec<String> = Settings::KEYS.iter().map(|k| format!("OPDEV_{}", k.to_uppercase())).collect();
+    let mut known: Vec<String> = Settings::KEYS
+        .iter()
+        .map(|k| format!("OPDEV_{}", k.to_uppercase()))
+        .collect();
     known.extend(["OPDEV_HOME", "OPDEV_CONFIG", "OPDEV_LOG"].map(String::from));
     known
 }
@@ -217,7 +268,10 @@ mod tests {
             .collect();
         for key in Settings::KEYS {
             let var = format!("OPDEV_{}", key.to_uppercase());
-            assert!(envs.contains(&var) || var == "OPDEV_NAME", "{var} is not an env of `up`");
+            assert!(
+                envs.contains(&var) || var == "OPDEV_NAME",
+                "{var} is not an env of `up`"
+            );
             assert!(known_env().contains(&var));
         }
     }

@@ -31,7 +31,9 @@ impl Printer {
         let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
         };
         Self { json, quiet, color }
     }
@@ -42,7 +44,11 @@ impl Printer {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     pub(crate) fn bold(&self, text: &str) -> String {
@@ -116,7 +122,10 @@ impl Printer {
                 .trim_end()
                 .to_owned()
         };
-        self.line(format!("  {}", self.bold(&fmt_row(header.iter().map(|h| (*h).to_owned()).collect()))));
+        self.line(format!(
+            "  {}",
+            self.bold(&fmt_row(header.iter().map(|h| (*h).to_owned()).collect()))
+        ));
         for row in rows {
             self.line(format!("  {}", fmt_row(row.clone())));
         }

@@ -58,7 +58,11 @@ mod tests {
 
     #[test]
     fn anvil_test_mnemonic_gives_the_well_known_first_account() {
-        let accounts = derive("test test test test test test test test test test test junk", 2).unwrap();
+        let accounts = derive(
+            "test test test test test test test test test test test junk",
+            2,
+        )
+        .unwrap();
         assert_eq!(
             accounts[0].address.to_string(),
             "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -67,12 +71,19 @@ mod tests {
             accounts[0].private_key,
             "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
         );
-        assert_eq!(accounts[1].address.to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+        assert_eq!(
+            accounts[1].address.to_string(),
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+        );
     }
 
     #[test]
     fn bad_checksum_word_is_rejected() {
-        let err = derive("test test test test test test test test test test test test", 1).unwrap_err();
+        let err = derive(
+            "test test test test test test test test test test test test",
+            1,
+        )
+        .unwrap_err();
         assert!(matches!(err, ChainError::Mnemonic(_)), "{err}");
     }
 }

@@ -22,8 +22,14 @@ impl Probe {
     pub fn new(url: &str) -> Result<Self, ChainError> {
         let parsed = url
             .parse()
-            .map_err(|e: url_error::ParseError| ChainError::Url { url: url.into(), reason: e.to_string() })?;
-        Ok(Self { url: url.into(), provider: ProviderBuilder::default().connect_http(parsed) })
+            .map_err(|e: url_error::ParseError| ChainError::Url {
+                url: url.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            url: url.into(),
+            provider: ProviderBuilder::default().connect_http(parsed),
+        })
     }
 
     /// The endpoint.
@@ -38,7 +44,8 @@ impl Probe {
 
     /// `eth_blockNumber`.
     pub async fn block_number(&self) -> Result<u64, ChainError> {
-        self.call("eth_blockNumber", self.provider.get_block_number()).await
+        self.call("eth_blockNumber", self.provider.get_block_number())
+            .await
     }
 
     async fn call<T, E: std::fmt::Display>(
@@ -48,7 +55,11 @@ impl Probe {
     ) -> Result<T, ChainError> {
         match tokio::time::timeout(PROBE_TIMEOUT, fut).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(ChainError::Rpc { url: self.url.clone(), method, reason: e.to_string() }),
+            Ok(Err(e)) => Err(ChainError::Rpc {
+                url: self.url.clone(),
+                method,
+                reason: e.to_string(),
+            }),
             Err(_) => Err(ChainError::Timeout {
                 url: self.url.clone(),
                 method,

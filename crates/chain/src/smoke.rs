@@ -64,11 +64,19 @@ pub async fn run(
     let smoke = |reason: String| ChainError::Smoke { chain_id, reason };
     let signer = accounts::signer(mnemonic, 0)?;
     let from = signer.address();
-    let url = rpc_url.parse().map_err(|e| ChainError::Url { url: rpc_url.into(), reason: format!("{e}") })?;
-    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url);
+    let url = rpc_url.parse().map_err(|e| ChainError::Url {
+        url: rpc_url.into(),
+        reason: format!("{e}"),
+    })?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
 
     let work = async {
-        let reported = provider.get_chain_id().await.map_err(|e| smoke(format!("eth_chainId: {e}")))?;
+        let reported = provider
+            .get_chain_id()
+            .await
+            .map_err(|e| smoke(format!("eth_chainId: {e}")))?;
         if reported != chain_id {
             return Err(smoke(format!("node reports chain id {reported}")));
         }
@@ -92,13 +100,22 @@ pub async fn run(
             .with_input(Counter::incrementCall {}.abi_encode())
             .with_nonce(nonce + 1)
             .with_gas_limit(INCREMENT_GAS);
-        let deploy = provider.send_transaction(deploy).await.map_err(|e| smoke(format!("send deployment: {e}")))?;
-        let increment =
-            provider.send_transaction(increment).await.map_err(|e| smoke(format!("send increment: {e}")))?;
-        let deploy_receipt =
-            deploy.get_receipt().await.map_err(|e| smoke(format!("deployment receipt: {e}")))?;
-        let increment_receipt =
-            increment.get_receipt().await.map_err(|e| smoke(format!("increment receipt: {e}")))?;
+        let deploy = provider
+            .send_transaction(deploy)
+            .await
+            .map_err(|e| smoke(format!("send deployment: {e}")))?;
+        let increment = provider
+            .send_transaction(increment)
+            .await
+            .map_err(|e| smoke(format!("send increment: {e}")))?;
+        let deploy_receipt = deploy
+            .get_receipt()
+            .await
+            .map_err(|e| smoke(format!("deployment receipt: {e}")))?;
+        let increment_receipt = increment
+            .get_receipt()
+            .await
+            .map_err(|e| smoke(format!("increment receipt: {e}")))?;
         if !deploy_receipt.status() || deploy_receipt.contract_address != Some(counter) {
             return Err(smoke(format!(
                 "deployment {} failed or created {:?} instead of {counter}",
@@ -106,7 +123,10 @@ pub async fn run(
             )));
         }
         if !increment_receipt.status() {
-            return Err(smoke(format!("increment {} reverted", increment_receipt.transaction_hash)));
+            return Err(smoke(format!(
+                "increment {} reverted",
+                increment_receipt.transaction_hash
+            )));
         }
         let value = Counter::new(counter, &provider)
             .number()
@@ -114,7 +134,9 @@ pub async fn run(
             .await
             .map_err(|e| smoke(format!("read number(): {e}")))?;
         if value != U256::from(1) {
-            return Err(smoke(format!("number() of {counter} is {value} after one increment, expected 1")));
+            return Err(smoke(format!(
+                "number() of {counter} is {value} after one increment, expected 1"
+            )));
         }
         Ok(SmokeReport {
             chain_id,
@@ -132,11 +154,18 @@ pub async fn run(
 
 /// Reads `number()` of the Counter at `counter`.
 pub async fn counter_value(rpc_url: &str, counter: Address) -> Result<U256, ChainError> {
-    let url = rpc_url.parse().map_err(|e| ChainError::Url { url: rpc_url.into(), reason: format!("{e}") })?;
-    let provider = ProviderBuilder::new().connect_http(url);
-    Counter::new(counter, provider).number().call().await.map_err(|e| ChainError::Rpc {
+    let url = rpc_url.parse().map_err(|e| ChainError::Url {
         url: rpc_url.into(),
-        method: "eth_call",
-        reason: e.to_string(),
-    })
+        reason: format!("{e}"),
+    })?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    Counter::new(counter, provider)
+        .number()
+        .call()
+        .await
+        .map_err(|e| ChainError::Rpc {
+            url: rpc_url.into(),
+            method: "eth_call",
+            reason: e.to_string(),
+        })
 }

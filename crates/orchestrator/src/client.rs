@@ -21,9 +21,16 @@ pub fn is_running(devnet: &DevnetDir) -> Result<bool, Error> {
 
 /// Sends `request` to the devnet's supervisor and waits up to `deadline` for the answer.
 /// A devnet with no supervisor gives [`Error::NotRunning`].
-pub async fn send(devnet: &DevnetDir, request: &Request, deadline: Duration) -> Result<Response, Error> {
+pub async fn send(
+    devnet: &DevnetDir,
+    request: &Request,
+    deadline: Duration,
+) -> Result<Response, Error> {
     let name = devnet.name().to_owned();
-    let unreachable = |reason: String| Error::Supervisor { name: name.clone(), reason };
+    let unreachable = |reason: String| Error::Supervisor {
+        name: name.clone(),
+        reason,
+    };
     if !devnet.exists() {
         return Err(Error::NotFound(name));
     }
@@ -52,7 +59,9 @@ pub async fn send(devnet: &DevnetDir, request: &Request, deadline: Duration) -> 
         .map_err(|_| unreachable(format!("no answer within {} s", deadline.as_secs())))?
         .map_err(|e| unreachable(e.to_string()))?;
     if answer.is_empty() {
-        return Err(unreachable("closed the connection without answering".into()));
+        return Err(unreachable(
+            "closed the connection without answering".into(),
+        ));
     }
     serde_json::from_str(&answer).map_err(|e| unreachable(format!("unreadable answer: {e}")))
 }
@@ -61,6 +70,9 @@ pub async fn send(devnet: &DevnetDir, request: &Request, deadline: Duration) -> 
 pub async fn status(devnet: &DevnetDir) -> Result<SupervisorState, Error> {
     match send(devnet, &Request::Status, Duration::from_secs(5)).await? {
         Response::Status(state) => Ok(state),
-        other => Err(Error::Supervisor { name: devnet.name().into(), reason: format!("unexpected answer {other:?}") }),
+        other => Err(Error::Supervisor {
+            name: devnet.name().into(),
+            reason: format!("unexpected answer {other:?}"),
+        }),
     }
 }

@@ -44,7 +44,10 @@ pub fn load_state(devnet: &DevnetDir) -> Option<SupervisorState> {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 struct Shared {
@@ -56,7 +59,11 @@ struct Shared {
 
 impl Shared {
     fn state(&self) -> SupervisorState {
-        SupervisorState { pid: self.pid, started_at: self.started_at, services: self.runtime.status() }
+        SupervisorState {
+            pid: self.pid,
+            started_at: self.started_at,
+            services: self.runtime.status(),
+        }
     }
 
     fn save_state(&self) {
@@ -86,7 +93,10 @@ pub async fn run(
         });
     };
     let Some(_run_lock) = lock::try_lock(&devnet.run_lock_path())? else {
-        let err = Error::AlreadyRunning { name: name.clone(), pid: load_state(&devnet).map(|s| s.pid) };
+        let err = Error::AlreadyRunning {
+            name: name.clone(),
+            pid: load_state(&devnet).map(|s| s.pid),
+        };
         fail(&mut events, "supervisor", &err);
         return Err(err);
     };
@@ -136,17 +146,27 @@ pub async fn run(
     let execution = plan::execute(
         &steps,
         |step| {
-            let spec = specs.iter().find(|s| plan::start_step(&s.name) == step.id).cloned();
+            let spec = specs
+                .iter()
+                .find(|s| plan::start_step(&s.name) == step.id)
+                .cloned();
             let runtime = shared.runtime.clone();
             async move {
                 let spec = spec.expect("every service step has a spec");
                 runtime.start(spec).await.map(drop)
             }
         },
-        |step| emit(Event::StepStarted { step: step.id.clone() }),
+        |step| {
+            emit(Event::StepStarted {
+                step: step.id.clone(),
+            })
+        },
         |step, took| {
             info!(step = %step.id, millis = took.as_millis() as u64, "step done");
-            emit(Event::StepDone { step: step.id.clone(), millis: took.as_millis() as u64 });
+            emit(Event::StepDone {
+                step: step.id.clone(),
+                millis: took.as_millis() as u64,
+            });
         },
     );
     let outcome = tokio::select! {
@@ -160,12 +180,25 @@ pub async fn run(
     match outcome {
         Some(Ok(_)) => {
             info!(devnet = %name, "ready");
-            emit(Event::Ready { state: shared.state() });
+            emit(Event::Ready {
+                state: shared.state(),
+            });
         }
         Some(Err(failure)) => {
             let err = match failure.error {
-                RuntimeError::NotReady { service, reason, log_tail } => Error::NotReady { service, reason, log_tail },
-                other => Error::Supervisor { name: name.clone(), reason: other.to_string() },
+                RuntimeError::NotReady {
+                    service,
+                    reason,
+                    log_tail,
+                } => Error::NotReady {
+                    service,
+                    reason,
+                    log_tail,
+                },
+                other => Error::Supervisor {
+                    name: name.clone(),
+                    reason: other.to_string(),
+                },
             };
             warn!(step = %failure.step, error = %err, "up failed; stopping what started");
             shared.runtime.stop_all().await;
@@ -181,7 +214,10 @@ pub async fn run(
             return Err(err);
         }
         None => {
-            let err = Error::Supervisor { name: name.clone(), reason: "stopped before the devnet was ready".into() };
+            let err = Error::Supervisor {
+                name: name.clone(),
+                reason: "stopped before the devnet was ready".into(),
+            };
             emit(Event::Failed {
                 step: "supervisor".into(),
                 message: err.to_string(),
@@ -224,7 +260,9 @@ pub async fn run(
 
 async fn serve(listener: UnixListener, shared: Arc<Shared>, down: mpsc::Sender<UnixStream>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let shared = shared.clone();
         let down = down.clone();
         tokio::spawn(async move {
@@ -235,7 +273,11 @@ async fn serve(listener: UnixListener, shared: Arc<Shared>, down: mpsc::Sender<U
     }
 }
 
-async fn handle(stream: UnixStream, shared: &Shared, down: mpsc::Sender<UnixStream>) -> std::io::Result<()> {
+async fn handle(
+    stream: UnixStream,
+    shared: &Shared,
+    down: mpsc::Sender<UnixStream>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).await?;
@@ -243,7 +285,10 @@ async fn handle(stream: UnixStream, shared: &Shared, down: mpsc::Sender<UnixStre
     let request: Request = match serde_json::from_str(&line) {
         Ok(r) => r,
         Err(e) => {
-            let response = Response::Error { message: format!("bad request: {e}"), log_tail: Vec::new() };
+            let response = Response::Error {
+                message: format!("bad request: {e}"),
+                log_tail: Vec::new(),
+            };
             return write_line(&mut stream, &response).await;
         }
     };
@@ -256,23 +301,35 @@ async fn handle(stream: UnixStream, shared: &Shared, down: mpsc::Sender<UnixStre
             return Ok(());
         }
         Request::Restart { services, binary } => {
-            let restarts = services.iter().map(|s| shared.runtime.restart(s, binary.clone()));
+            let restarts = services
+                .iter()
+                .map(|s| shared.runtime.restart(s, binary.clone()));
             let results = futures::future::join_all(restarts).await;
             shared.save_state();
             match results.into_iter().find_map(Result::err) {
                 None => Response::Status(shared.state()),
-                Some(RuntimeError::NotReady { service, reason, log_tail }) => Response::Error {
+                Some(RuntimeError::NotReady {
+                    service,
+                    reason,
+                    log_tail,
+                }) => Response::Error {
                     message: format!("service {service} did not become ready: {reason}"),
                     log_tail,
                 },
-                Some(other) => Response::Error { message: other.to_string(), log_tail: Vec::new() },
+                Some(other) => Response::Error {
+                    message: other.to_string(),
+                    log_tail: Vec::new(),
+                },
             }
         }
     };
     write_line(&mut stream, &response).await
 }
 
-async fn write_line<T: serde::Serialize>(stream: &mut UnixStream, value: &T) -> std::io::Result<()> {
+async fn write_line<T: serde::Serialize>(
+    stream: &mut UnixStream,
+    value: &T,
+) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec(value).expect("protocol values serialize");
     bytes.push(b'\n');
     stream.write_all(&bytes).await?;

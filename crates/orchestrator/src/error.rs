@@ -170,18 +170,26 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_path_buf(), source }
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// A usage error with a hint.
     pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self::Usage { message: message.into(), hint: Some(hint.into()) }
+        Self::Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
 
     /// The exit code this error ends opdev with.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Config(_) | Self::Usage { .. } | Self::NeedsFresh { .. } | Self::Profile(_) => ExitCode::Usage,
+            Self::Config(_) | Self::Usage { .. } | Self::NeedsFresh { .. } | Self::Profile(_) => {
+                ExitCode::Usage
+            }
             Self::NotFound(_) => ExitCode::NotFound,
             Self::AlreadyRunning { .. } | Self::UpInProgress(_) => ExitCode::AlreadyRunning,
             Self::NotRunning(_) => ExitCode::NotRunning,
@@ -191,7 +199,9 @@ impl Error {
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => ExitCode::Usage,
             Self::Chain(opdev_chain::ChainError::Smoke { .. }) => ExitCode::SmokeFailed,
             Self::Reported { code, .. } => *code,
-            Self::NoHome | Self::Supervisor { .. } | Self::Chain(_) | Self::Io { .. } => ExitCode::Internal,
+            Self::NoHome | Self::Supervisor { .. } | Self::Chain(_) | Self::Io { .. } => {
+                ExitCode::Internal
+            }
         }
     }
 
@@ -219,7 +229,10 @@ impl Error {
     /// Extra lines shown under the error (a service's last log lines).
     pub fn details(&self) -> &[String] {
         match self {
-            Self::NotReady { log_tail, .. } | Self::Reported { details: log_tail, .. } => log_tail,
+            Self::NotReady { log_tail, .. }
+            | Self::Reported {
+                details: log_tail, ..
+            } => log_tail,
             _ => &[],
         }
     }

@@ -34,7 +34,11 @@ pub struct Home {
 impl Home {
     /// `$OPDEV_HOME`, else `$XDG_DATA_HOME/opdev`, else `~/.local/share/opdev`.
     pub fn from_env() -> Result<Self, Error> {
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let root = var("OPDEV_HOME")
             .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("opdev")))
             .or_else(|| var("HOME").map(|h| h.join(".local/share/opdev")))
@@ -54,7 +58,10 @@ impl Home {
 
     /// The devnet called `name` (which may not exist).
     pub fn devnet(&self, name: &str) -> DevnetDir {
-        DevnetDir { name: name.to_owned(), root: self.root.join(name) }
+        DevnetDir {
+            name: name.to_owned(),
+            root: self.root.join(name),
+        }
     }
 
     /// Every devnet that has a saved config, sorted by name.
@@ -145,7 +152,10 @@ impl DevnetDir {
 
     /// The native runtime's folders for this devnet.
     pub fn runtime_dirs(&self) -> Dirs {
-        Dirs { data: self.data_dir(), logs: self.logs_dir() }
+        Dirs {
+            data: self.data_dir(),
+            logs: self.logs_dir(),
+        }
     }
 
     /// Creates the folder (mode 0700) if missing.
@@ -187,6 +197,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| Error::io(&tmp, e))?;
-    file.write_all(bytes).and_then(|()| file.sync_data()).map_err(|e| Error::io(&tmp, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }

@@ -17,8 +17,7 @@ use opdev_spec::{DevnetConfig, PortMode, RuntimeKind, Settings};
 use tracing::info;
 
 use crate::{
-    Error,
-    client,
+    Error, client,
     daemon::load_state,
     home::{DevnetDir, Home, write_private},
     lock::{self, FileLock},
@@ -81,7 +80,10 @@ fn resolve_config(devnet: &DevnetDir, opts: &UpOptions) -> Result<DevnetConfig, 
         next.apply(&opts.settings)?;
         let changed = saved.identity_changes(&next);
         if !changed.is_empty() && !opts.fresh {
-            return Err(Error::NeedsFresh { name: next.name.clone(), keys: changed.join(", ") });
+            return Err(Error::NeedsFresh {
+                name: next.name.clone(),
+                keys: changed.join(", "),
+            });
         }
         next
     } else {
@@ -104,9 +106,10 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
     let config = resolve_config(&devnet, opts)?;
     let anvil = match tools::anvil(config.anvil_bin.as_deref(), |_| {}) {
         Ok(r) => r.path,
-        Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => {
-            PathBuf::from(format!("anvil (to be installed {})", opdev_spec::versions::ANVIL.version))
-        }
+        Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => PathBuf::from(format!(
+            "anvil (to be installed {})",
+            opdev_spec::versions::ANVIL.version
+        )),
         Err(e) => return Err(e),
     };
     let services = opdev_profiles::services(&config, &Tools { anvil })?;
@@ -114,7 +117,11 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
 }
 
 /// Resolves and saves everything a supervisor needs; `note` hears about slow work (installs).
-pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Result<Prepared, Error> {
+pub fn prepare(
+    home: &Home,
+    opts: &UpOptions,
+    mut note: impl FnMut(&str),
+) -> Result<Prepared, Error> {
     let mut timings = Vec::new();
     let t0 = Instant::now();
     let name = opts.settings.devnet_name()?;
@@ -130,11 +137,17 @@ pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Res
         }
     }
     devnet.create()?;
-    let mut cleanup = RemoveOnError { dir: created.then(|| devnet.root().to_path_buf()) };
-    let up_lock = lock::try_lock(&devnet.up_lock_path())?.ok_or_else(|| Error::UpInProgress(name.clone()))?;
+    let mut cleanup = RemoveOnError {
+        dir: created.then(|| devnet.root().to_path_buf()),
+    };
+    let up_lock =
+        lock::try_lock(&devnet.up_lock_path())?.ok_or_else(|| Error::UpInProgress(name.clone()))?;
     if client::is_running(&devnet)? {
         cleanup.dir = None;
-        return Err(Error::AlreadyRunning { name, pid: load_state(&devnet).map(|s| s.pid) });
+        return Err(Error::AlreadyRunning {
+            name,
+            pid: load_state(&devnet).map(|s| s.pid),
+        });
     }
     let mut config = resolve_config(&devnet, opts)?;
     timings.push(("resolve".to_owned(), t0.elapsed()));
@@ -161,7 +174,9 @@ pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Res
     let picked = ports::ensure(&mut config)?;
     if !created {
         for (service, port) in picked {
-            note(&format!("{service} moves to port {port}: its port is taken (ports = auto)"));
+            note(&format!(
+                "{service} moves to port {port}: its port is taken (ports = auto)"
+            ));
         }
     }
     timings.push(("ports".to_owned(), t.elapsed()));
@@ -178,7 +193,25 @@ pub fn prepare(home: &Home, opts: &UpOptions, mut note: impl FnMut(&str)) -> Res
     write_private(&devnet.services_path(), &services)?;
     devnet.save_config(&config)?;
     cleanup.dir = None;
-    Ok(Prepared { devnet, config, plan, created, timings, up_lock })
+    Ok(Prepared {
+        devnet,
+        config,
+        plan,
+        created,
+        timings,
+        up_lock,
+    })
+}
+
+/// A devnet whose supervisor reported it ready.
+#[derive(Debug)]
+pub struct Launched {
+    /// The supervisor's view at that moment.
+    pub state: SupervisorState,
+    /// The devnet's config.
+    pub config: DevnetConfig,
+    /// Every step and how long it took.
+    pub timings: Vec<(String, Duration)>,
 }
 
 /// Starts the supervisor of a prepared devnet in the background (its own session; its output
@@ -189,7 +222,7 @@ pub fn launch(
     prepared: Prepared,
     opdev_exe: &Path,
     mut on_event: impl FnMut(&Event),
-) -> Result<(SupervisorState, DevnetConfig, Vec<(String, Duration)>), Error> {
+) -> Result<Launched, Error> {
     let t = Instant::now();
     let devnet = prepared.devnet.clone();
     let name = devnet.name().to_owned();
@@ -199,7 +232,11 @@ pub fn launch(
         .append(true)
         .open(&log_path)
         .map_err(|e| Error::io(&log_path, e))?;
-    let home = devnet.root().parent().expect("a devnet folder has a parent").to_path_buf();
+    let home = devnet
+        .root()
+        .parent()
+        .expect("a devnet folder has a parent")
+        .to_path_buf();
     let mut child = Command::new(opdev_exe)
         .args(["supervise", "--name", &name])
         .env("OPDEV_HOME", &home)
@@ -214,7 +251,9 @@ pub fn launch(
     timings.push(("supervisor".to_owned(), t.elapsed()));
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
-        let Ok(event) = serde_json::from_str::<Event>(&line) else { continue };
+        let Ok(event) = serde_json::from_str::<Event>(&line) else {
+            continue;
+        };
         on_event(&event);
         match event {
             Event::StepDone { step, millis } => timings.push((step, Duration::from_millis(millis))),
@@ -222,7 +261,13 @@ pub fn launch(
                 outcome = Some(Ok(state));
                 break;
             }
-            Event::Failed { message, hint, log_tail, exit_code, .. } => {
+            Event::Failed {
+                message,
+                hint,
+                log_tail,
+                exit_code,
+                ..
+            } => {
                 outcome = Some(Err(Error::Reported {
                     message,
                     hint,
@@ -237,16 +282,22 @@ pub fn launch(
     let created = prepared.created;
     let (devnet, config, _) = prepared.release();
     match outcome {
-        Some(Ok(state)) => Ok((state, config, timings)),
+        Some(Ok(state)) => Ok(Launched {
+            state,
+            config,
+            timings,
+        }),
         failure => {
             let _ = child.wait(); // the supervisor has stopped its services and exits
-            let err = failure.unwrap_or_else(|| Err(Error::Supervisor {
-                name: name.clone(),
-                reason: format!(
-                    "exited before the devnet was ready; last log lines: {}",
-                    logs::tail(&log_path, 3).unwrap_or_default().join(" | ")
-                ),
-            }));
+            let err = failure.unwrap_or_else(|| {
+                Err(Error::Supervisor {
+                    name: name.clone(),
+                    reason: format!(
+                        "exited before the devnet was ready; last log lines: {}",
+                        logs::tail(&log_path, 3).unwrap_or_default().join(" | ")
+                    ),
+                })
+            });
             if created {
                 let _ = std::fs::remove_dir_all(devnet.root());
             }
@@ -265,7 +316,10 @@ pub async fn down(devnet: &DevnetDir, deadline: Duration) -> Result<bool, Error>
     match client::send(devnet, &Request::Down, deadline).await {
         Ok(Response::Ok) => {}
         Ok(other) => {
-            return Err(Error::Supervisor { name: devnet.name().into(), reason: format!("unexpected answer {other:?}") });
+            return Err(Error::Supervisor {
+                name: devnet.name().into(),
+                reason: format!("unexpected answer {other:?}"),
+            });
         }
         Err(Error::NotRunning(_)) => return Ok(false),
         Err(Error::Supervisor { .. }) if client::is_running(devnet)? => {
@@ -283,7 +337,10 @@ pub async fn down(devnet: &DevnetDir, deadline: Duration) -> Result<bool, Error>
     let until = Instant::now() + deadline;
     while client::is_running(devnet)? {
         if Instant::now() > until {
-            return Err(Error::Supervisor { name: devnet.name().into(), reason: "still running after down".into() });
+            return Err(Error::Supervisor {
+                name: devnet.name().into(),
+                reason: "still running after down".into(),
+            });
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

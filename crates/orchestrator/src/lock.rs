@@ -4,7 +4,10 @@
 
 use std::{fs::File, os::unix::fs::OpenOptionsExt, path::Path};
 
-use nix::{errno::Errno, fcntl::{Flock, FlockArg}};
+use nix::{
+    errno::Errno,
+    fcntl::{Flock, FlockArg},
+};
 
 use crate::Error;
 

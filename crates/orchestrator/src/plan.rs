@@ -45,10 +45,29 @@ impl Plan {
             after: after.iter().map(|s| (*s).to_owned()).collect(),
         };
         let mut steps = vec![
-            step("resolve", format!("resolve devnet '{}' (file, OPDEV_* env, flags)", config.name), &[]),
-            step("tools", "find or install the tools the services run".into(), &["resolve"]),
-            step("ports", format!("check ports on 127.0.0.1 ({})", config.ports), &["resolve"]),
-            step("supervisor", "launch the devnet's supervisor".into(), &["tools", "ports"]),
+            step(
+                "resolve",
+                format!(
+                    "resolve devnet '{}' (file, OPDEV_* env, flags)",
+                    config.name
+                ),
+                &[],
+            ),
+            step(
+                "tools",
+                "find or install the tools the services run".into(),
+                &["resolve"],
+            ),
+            step(
+                "ports",
+                format!("check ports on 127.0.0.1 ({})", config.ports),
+                &["resolve"],
+            ),
+            step(
+                "supervisor",
+                "launch the devnet's supervisor".into(),
+                &["tools", "ports"],
+            ),
         ];
         for spec in &services {
             let mut after = vec!["supervisor".to_owned()];
@@ -56,11 +75,20 @@ impl Plan {
             let ready: Vec<String> = spec.ready.iter().map(ToString::to_string).collect();
             steps.push(Step {
                 id: start_step(&spec.name),
-                what: format!("start {} ({}), ready when: {}", spec.name, spec.artifact.tool, ready.join("; ")),
+                what: format!(
+                    "start {} ({}), ready when: {}",
+                    spec.name,
+                    spec.artifact.tool,
+                    ready.join("; ")
+                ),
                 after,
             });
         }
-        Self { devnet: config.name.clone(), services, steps }
+        Self {
+            devnet: config.name.clone(),
+            services,
+            steps,
+        }
     }
 
     /// The steps the supervisor executes (starting services).
@@ -69,7 +97,15 @@ impl Plan {
         self.steps
             .iter()
             .filter(|s| ids.contains(&s.id))
-            .map(|s| Step { after: s.after.iter().filter(|a| ids.contains(*a)).cloned().collect(), ..s.clone() })
+            .map(|s| Step {
+                after: s
+                    .after
+                    .iter()
+                    .filter(|a| ids.contains(*a))
+                    .cloned()
+                    .collect(),
+                ..s.clone()
+            })
             .collect()
     }
 }
@@ -103,7 +139,9 @@ where
     loop {
         if failure.is_none() {
             for step in steps {
-                if !started.contains(step.id.as_str()) && step.after.iter().all(|a| done.contains(a.as_str())) {
+                if !started.contains(step.id.as_str())
+                    && step.after.iter().all(|a| done.contains(a.as_str()))
+                {
                     started.insert(&step.id);
                     on_start(step);
                     let fut = run(step);
@@ -114,7 +152,9 @@ where
                 }
             }
         }
-        let Some((step, result, took)) = running.next().await else { break };
+        let Some((step, result, took)) = running.next().await else {
+            break;
+        };
         match result {
             Ok(()) => {
                 on_done(step, took);
@@ -122,7 +162,10 @@ where
                 done.insert(&step.id);
             }
             Err(error) => {
-                failure.get_or_insert(StepFailure { step: step.id.clone(), error });
+                failure.get_or_insert(StepFailure {
+                    step: step.id.clone(),
+                    error,
+                });
             }
         }
     }
@@ -130,7 +173,10 @@ where
         return Err(f);
     }
     if let Some(stuck) = steps.iter().find(|s| !done.contains(s.id.as_str())) {
-        panic!("step {} waits on a step that does not exist or a cycle: {:?}", stuck.id, stuck.after);
+        panic!(
+            "step {} waits on a step that does not exist or a cycle: {:?}",
+            stuck.id, stuck.after
+        );
     }
     Ok(timings)
 }
@@ -142,7 +188,11 @@ mod tests {
     use super::*;
 
     fn step(id: &str, after: &[&str]) -> Step {
-        Step { id: id.into(), what: id.into(), after: after.iter().map(|s| (*s).into()).collect() }
+        Step {
+            id: id.into(),
+            what: id.into(),
+            after: after.iter().map(|s| (*s).into()).collect(),
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -178,10 +228,15 @@ mod tests {
     #[tokio::test]
     async fn failure_stops_dependents() {
         let steps = [step("a", &[]), step("b", &["a"])];
-        let err = execute(&steps, |s| {
-            let fail = s.id == "a";
-            async move { if fail { Err("boom") } else { Ok(()) } }
-        }, |_| {}, |_, _| {})
+        let err = execute(
+            &steps,
+            |s| {
+                let fail = s.id == "a";
+                async move { if fail { Err("boom") } else { Ok(()) } }
+            },
+            |_| {},
+            |_, _| {},
+        )
         .await
         .unwrap_err();
         assert_eq!((err.step.as_str(), err.error), ("a", "boom"));
@@ -189,12 +244,21 @@ mod tests {
 
     #[test]
     fn plan_orders_services_after_the_supervisor() {
-        let config = DevnetConfig::new(&opdev_spec::Settings { l2: Some(2), ..Default::default() }).unwrap();
-        let tools = opdev_profiles::Tools { anvil: "/bin/anvil".into() };
+        let config = DevnetConfig::new(&opdev_spec::Settings {
+            l2: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        let tools = opdev_profiles::Tools {
+            anvil: "/bin/anvil".into(),
+        };
         let plan = Plan::new(&config, opdev_profiles::services(&config, &tools).unwrap());
         let service_steps = plan.service_steps();
         assert_eq!(service_steps.len(), 3);
-        assert!(service_steps.iter().all(|s| s.after.is_empty()), "chains start in parallel");
+        assert!(
+            service_steps.iter().all(|s| s.after.is_empty()),
+            "chains start in parallel"
+        );
         let l1 = plan.steps.iter().find(|s| s.id == "start:l1").unwrap();
         assert_eq!(l1.after, ["supervisor"]);
     }

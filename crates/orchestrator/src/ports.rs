@@ -30,7 +30,11 @@ fn ephemeral_range() -> (u16, u16) {
 pub fn pick_free(taken: &[u16]) -> Result<u16, Error> {
     use std::hash::{BuildHasher, RandomState};
     let (ephemeral_start, ephemeral_end) = ephemeral_range();
-    let (low, high) = if ephemeral_start > 20_000 { (10_000, ephemeral_start) } else { (ephemeral_end.saturating_add(1), u16::MAX) };
+    let (low, high) = if ephemeral_start > 20_000 {
+        (10_000, ephemeral_start)
+    } else {
+        (ephemeral_end.saturating_add(1), u16::MAX)
+    };
     let random = RandomState::new();
     for attempt in 0u64..256 {
         let span = u64::from(high - low).max(1);
@@ -58,7 +62,10 @@ pub fn ensure(config: &mut DevnetConfig) -> Result<Vec<(String, u16)>, Error> {
         }
         match mode {
             PortMode::Fixed => {
-                return Err(Error::PortInUse { port: chain.port, service: chain.service.clone() });
+                return Err(Error::PortInUse {
+                    port: chain.port,
+                    service: chain.service.clone(),
+                });
             }
             PortMode::Auto => {
                 chain.port = pick_free(&taken)?;
@@ -81,10 +88,16 @@ mod tests {
         let port = pick_free(&[]).unwrap();
         let _busy = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
         let free = pick_free(&[port]).unwrap();
-        let settings = Settings { l1_port: Some(port), l2_port: Some(free), ..Default::default() };
+        let settings = Settings {
+            l1_port: Some(port),
+            l2_port: Some(free),
+            ..Default::default()
+        };
         let mut config = DevnetConfig::new(&settings).unwrap();
         match ensure(&mut config) {
-            Err(Error::PortInUse { port: p, service }) => assert_eq!((p, service.as_str()), (port, "l1")),
+            Err(Error::PortInUse { port: p, service }) => {
+                assert_eq!((p, service.as_str()), (port, "l1"))
+            }
             other => panic!("{other:?}"),
         }
         config.ports = PortMode::Auto;
@@ -92,6 +105,9 @@ mod tests {
         assert_eq!(changed.len(), 1);
         assert_ne!(config.l1.port, port);
         assert_eq!(config.l2[0].port, free);
-        assert!(config.l1.port < ephemeral_range().0, "auto ports avoid the ephemeral range");
+        assert!(
+            config.l1.port < ephemeral_range().0,
+            "auto ports avoid the ephemeral range"
+        );
     }
 }

@@ -36,7 +36,11 @@ pub struct Resolved {
 
 /// opdev's cache folder: `$XDG_CACHE_HOME/opdev`, else `~/.cache/opdev`.
 pub fn cache_dir() -> Result<PathBuf, Error> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("XDG_CACHE_HOME")
         .map(|d| d.join("opdev"))
         .or_else(|| var("HOME").map(|h| h.join(".cache/opdev")))
@@ -45,7 +49,11 @@ pub fn cache_dir() -> Result<PathBuf, Error> {
 
 /// Checks that `path` is an executable file.
 pub fn check_executable(what: &str, path: &Path) -> Result<(), Error> {
-    let err = |reason: &str| Error::Binary { what: what.into(), path: path.into(), reason: reason.into() };
+    let err = |reason: &str| Error::Binary {
+        what: what.into(),
+        path: path.into(),
+        reason: reason.into(),
+    };
     let meta = std::fs::metadata(path).map_err(|_| err("no such file"))?;
     if !meta.is_file() {
         return Err(err("not a file"));
@@ -76,20 +84,41 @@ fn platform_package(tool: &str) -> Option<String> {
 pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Resolved, Error> {
     if let Some(path) = user {
         check_executable("anvil binary", path)?;
-        return Ok(Resolved { path: path.to_path_buf(), origin: Origin::User });
+        return Ok(Resolved {
+            path: path.to_path_buf(),
+            origin: Origin::User,
+        });
     }
     if let Ok(path) = which::which("anvil") {
-        return Ok(Resolved { path, origin: Origin::Path });
+        return Ok(Resolved {
+            path,
+            origin: Origin::Path,
+        });
     }
-    let missing = |reason: String| Error::ToolMissing { tool: "anvil".into(), reason };
-    let package = platform_package("anvil")
-        .ok_or_else(|| missing(format!("Foundry publishes no npm package for {}-{}", std::env::consts::OS, std::env::consts::ARCH)))?;
+    let missing = |reason: String| Error::ToolMissing {
+        tool: "anvil".into(),
+        reason,
+    };
+    let package = platform_package("anvil").ok_or_else(|| {
+        missing(format!(
+            "Foundry publishes no npm package for {}-{}",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ))
+    })?;
     let prefix = cache_dir()?.join(format!("foundry-{}", ANVIL.version));
-    let binary = prefix.join("node_modules/@foundry-rs").join(&package).join("bin/anvil");
+    let binary = prefix
+        .join("node_modules/@foundry-rs")
+        .join(&package)
+        .join("bin/anvil");
     if binary.is_file() {
-        return Ok(Resolved { path: binary, origin: Origin::Cache });
+        return Ok(Resolved {
+            path: binary,
+            origin: Origin::Cache,
+        });
     }
-    let npm = which::which("npm").map_err(|_| missing("it is not on PATH and npm is not installed".into()))?;
+    let npm = which::which("npm")
+        .map_err(|_| missing("it is not on PATH and npm is not installed".into()))?;
     std::fs::create_dir_all(&prefix).map_err(|e| Error::io(&prefix, e))?;
     // One installer at a time; whoever waited finds the binary there afterwards.
     let lock_path = prefix.with_extension("lock");
@@ -100,23 +129,48 @@ pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Res
         }
     };
     if binary.is_file() {
-        return Ok(Resolved { path: binary, origin: Origin::Cache });
+        return Ok(Resolved {
+            path: binary,
+            origin: Origin::Cache,
+        });
     }
-    install_note(&format!("installing anvil {} from npm (@foundry-rs/anvil) into {}", ANVIL.version, prefix.display()));
+    install_note(&format!(
+        "installing anvil {} from npm (@foundry-rs/anvil) into {}",
+        ANVIL.version,
+        prefix.display()
+    ));
     let output = std::process::Command::new(npm)
-        .args(["install", "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error", "--prefix"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--ignore-scripts",
+            "--loglevel=error",
+            "--prefix",
+        ])
         .arg(&prefix)
-        .args([format!("@foundry-rs/anvil@{}", ANVIL.version), format!("@foundry-rs/{package}@{}", ANVIL.version)])
+        .args([
+            format!("@foundry-rs/anvil@{}", ANVIL.version),
+            format!("@foundry-rs/{package}@{}", ANVIL.version),
+        ])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| missing(format!("npm did not run: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
         return Err(missing(format!("npm install failed: {last}")));
     }
     check_executable("installed anvil", &binary)?;
-    Ok(Resolved { path: binary, origin: Origin::Installed })
+    Ok(Resolved {
+        path: binary,
+        origin: Origin::Installed,
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use opdev_spec::{Artifact, ChainConfig, DevnetConfig, ServiceSpec, WaitFor, config::DEFAULT_MNEMONIC};
+use opdev_spec::{
+    Artifact, ChainConfig, DevnetConfig, ServiceSpec, WaitFor, config::DEFAULT_MNEMONIC,
+};
 
 use crate::Tools;
 
@@ -22,17 +24,26 @@ pub fn services(config: &DevnetConfig, tools: &Tools) -> Vec<ServiceSpec> {
 fn anvil(config: &DevnetConfig, tools: &Tools, chain: &ChainConfig, op: bool) -> ServiceSpec {
     let mut spec = ServiceSpec::daemon(&chain.service, Artifact::binary("anvil", &tools.anvil))
         .with_args(["--host", "127.0.0.1", "--port"])
-        .with_args([chain.port.to_string(), "--chain-id".into(), chain.chain_id.to_string()])
+        .with_args([
+            chain.port.to_string(),
+            "--chain-id".into(),
+            chain.chain_id.to_string(),
+        ])
         .with_args(["--state", "{data}/state.json", "--state-interval"])
         .with_args([config.state_interval.to_string()])
         .with_port(RPC_PORT, chain.port)
-        .with_ready(WaitFor::Rpc { port: RPC_PORT.into(), chain_id: chain.chain_id })
+        .with_ready(WaitFor::Rpc {
+            port: RPC_PORT.into(),
+            chain_id: chain.chain_id,
+        })
         // A chain is ready when it makes blocks; it needs at most one block time for that.
         .with_ready_timeout(Duration::from_secs(15 + 2 * chain.block_time));
     if chain.block_time > 0 {
         spec = spec
             .with_args(["--block-time".to_owned(), chain.block_time.to_string()])
-            .with_ready(WaitFor::BlocksAdvancing { port: RPC_PORT.into() });
+            .with_ready(WaitFor::BlocksAdvancing {
+                port: RPC_PORT.into(),
+            });
     }
     if op {
         spec = spec.with_args(["--network", "optimism"]);
@@ -50,25 +61,41 @@ mod tests {
     use super::*;
 
     fn tools() -> Tools {
-        Tools { anvil: "/opt/anvil".into() }
+        Tools {
+            anvil: "/opt/anvil".into(),
+        }
     }
 
     #[test]
     fn one_anvil_per_chain_with_op_mode_on_l2s() {
-        let config = DevnetConfig::new(&Settings { l2: Some(3), ..Default::default() }).unwrap();
+        let config = DevnetConfig::new(&Settings {
+            l2: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
         let specs = services(&config, &tools());
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["l1", "l2-1", "l2-2", "l2-3"]);
         assert!(!specs[0].args.contains(&"optimism".to_owned()));
-        assert!(specs[1..].iter().all(|s| s.args.windows(2).any(|w| w == ["--network", "optimism"])));
-        assert!(specs.iter().all(|s| s.depends_on.is_empty()), "chains start in parallel");
+        assert!(
+            specs[1..]
+                .iter()
+                .all(|s| s.args.windows(2).any(|w| w == ["--network", "optimism"]))
+        );
+        assert!(
+            specs.iter().all(|s| s.depends_on.is_empty()),
+            "chains start in parallel"
+        );
         assert_eq!(specs[2].port(RPC_PORT), Some(9546));
         assert!(specs[2].args.windows(2).any(|w| w == ["--chain-id", "902"]));
     }
 
     #[test]
     fn zero_block_time_mines_per_transaction_and_skips_the_advance_check() {
-        let s = Settings { block_time: Some(0), ..Default::default() };
+        let s = Settings {
+            block_time: Some(0),
+            ..Default::default()
+        };
         let config = DevnetConfig::new(&s).unwrap();
         let specs = services(&config, &tools());
         assert!(!specs[1].args.contains(&"--block-time".to_owned()));
@@ -79,9 +106,16 @@ mod tests {
     #[test]
     fn custom_mnemonic_is_passed_and_default_is_not() {
         let config = DevnetConfig::new(&Settings::default()).unwrap();
-        assert!(!services(&config, &tools())[0].args.contains(&"--mnemonic".to_owned()));
+        assert!(
+            !services(&config, &tools())[0]
+                .args
+                .contains(&"--mnemonic".to_owned())
+        );
         let m = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-        let s = Settings { mnemonic: Some(m.into()), ..Default::default() };
+        let s = Settings {
+            mnemonic: Some(m.into()),
+            ..Default::default()
+        };
         let config = DevnetConfig::new(&s).unwrap();
         assert!(services(&config, &tools())[0].args.contains(&m.to_owned()));
     }
@@ -89,9 +123,14 @@ mod tests {
     #[test]
     fn deploy_override_replaces_the_binary() {
         let mut config = DevnetConfig::new(&Settings::default()).unwrap();
-        config.binaries.insert("l2-1".into(), "/tmp/my-anvil".into());
+        config
+            .binaries
+            .insert("l2-1".into(), "/tmp/my-anvil".into());
         let specs = crate::services(&config, &tools()).unwrap();
         assert_eq!(specs[0].artifact.binary, std::path::Path::new("/opt/anvil"));
-        assert_eq!(specs[1].artifact.binary, std::path::Path::new("/tmp/my-anvil"));
+        assert_eq!(
+            specs[1].artifact.binary,
+            std::path::Path::new("/tmp/my-anvil")
+        );
     }
 }

@@ -29,6 +29,8 @@ pub enum State {
     Failed,
     /// Exited and its restart policy says to leave it.
     Exited,
+    /// A one-shot job that completed successfully.
+    Done,
 }
 
 impl State {
@@ -98,7 +100,10 @@ pub enum RuntimeError {
 /// so the native and Docker runtimes are interchangeable above it.
 pub trait Runtime: Send + Sync {
     /// Starts `spec` under supervision and waits until it is ready (or failed).
-    fn start(&self, spec: ServiceSpec) -> impl Future<Output = Result<ServiceStatus, RuntimeError>> + Send;
+    fn start(
+        &self,
+        spec: ServiceSpec,
+    ) -> impl Future<Output = Result<ServiceStatus, RuntimeError>> + Send;
     /// Restarts a service, optionally from another executable, and waits until it is ready.
     fn restart(
         &self,

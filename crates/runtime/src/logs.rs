@@ -29,7 +29,13 @@ impl RotatingLog {
         let path = path.into();
         let file = open_append(&path)?;
         let len = file.metadata()?.len();
-        Ok(Self { path, file, len, max_bytes, keep })
+        Ok(Self {
+            path,
+            file,
+            len,
+            max_bytes,
+            keep,
+        })
     }
 
     /// The live file's path.
@@ -71,7 +77,11 @@ impl RotatingLog {
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).mode(0o600).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Path of the `n`th rotated file of `path`.
@@ -109,7 +119,9 @@ fn tail_file(path: &Path, n: usize) -> io::Result<Vec<String>> {
         let start = len.saturating_sub(window);
         file.seek(SeekFrom::Start(start))?;
         let mut buf = Vec::with_capacity((len - start) as usize);
-        Read::by_ref(&mut file).take(len - start).read_to_end(&mut buf)?;
+        Read::by_ref(&mut file)
+            .take(len - start)
+            .read_to_end(&mut buf)?;
         let text = String::from_utf8_lossy(&buf);
         let mut lines: Vec<&str> = text.lines().collect();
         if lines.len() > n || start == 0 {
@@ -133,13 +145,21 @@ mod tests {
         let path = dir.path().join("svc.log");
         let mut log = RotatingLog::open(&path, 100, 2).unwrap();
         for i in 0..30 {
-            log.write_all(format!("line {i:03} .........\n").as_bytes()).unwrap();
+            log.write_all(format!("line {i:03} .........\n").as_bytes())
+                .unwrap();
         }
         assert!(fs::metadata(&path).unwrap().len() <= 100);
         assert!(rotated(&path, 1).exists() && rotated(&path, 2).exists());
         assert!(!rotated(&path, 3).exists());
         let last = tail(&path, 3).unwrap();
-        assert_eq!(last, ["line 027 .........", "line 028 .........", "line 029 ........."]);
+        assert_eq!(
+            last,
+            [
+                "line 027 .........",
+                "line 028 .........",
+                "line 029 ........."
+            ]
+        );
         // Asking for more lines than the live file has reaches into the rotated one.
         let more = tail(&path, 7).unwrap();
         assert_eq!(more.last().unwrap(), "line 029 .........");

@@ -82,14 +82,20 @@ pub struct NativeRuntime {
 
 impl std::fmt::Debug for NativeRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeRuntime").field("dirs", &self.dirs).finish_non_exhaustive()
+        f.debug_struct("NativeRuntime")
+            .field("dirs", &self.dirs)
+            .finish_non_exhaustive()
     }
 }
 
 impl NativeRuntime {
     /// A runtime keeping data and logs under `dirs`.
     pub fn new(dirs: Dirs) -> Self {
-        Self { dirs, services: Arc::default(), changed: watch::channel(0).0 }
+        Self {
+            dirs,
+            services: Arc::default(),
+            changed: watch::channel(0).0,
+        }
     }
 
     /// The folders this runtime uses.
@@ -102,7 +108,10 @@ impl NativeRuntime {
         self.changed.subscribe()
     }
 
-    fn handle(&self, name: &str) -> Result<(mpsc::Sender<Request>, watch::Receiver<ServiceStatus>), RuntimeError> {
+    fn handle(
+        &self,
+        name: &str,
+    ) -> Result<(mpsc::Sender<Request>, watch::Receiver<ServiceStatus>), RuntimeError> {
         let services = self.services.lock().expect("runtime lock poisoned");
         services
             .iter()
@@ -119,9 +128,12 @@ impl NativeRuntime {
                 let s = rx.borrow_and_update();
                 if s.generation >= generation {
                     match s.state {
-                        State::Ready => return Ok(s.clone()),
+                        State::Ready | State::Done => return Ok(s.clone()),
                         State::Failed | State::Exited | State::Stopped => {
-                            let reason = s.last_error.clone().unwrap_or_else(|| format!("{:?}", s.state));
+                            let reason = s
+                                .last_error
+                                .clone()
+                                .unwrap_or_else(|| format!("{:?}", s.state));
                             return Err(RuntimeError::NotReady {
                                 service: name.to_owned(),
                                 reason,
@@ -148,8 +160,12 @@ impl Runtime for NativeRuntime {
             create_private_dir(dir)?;
         }
         let log_path = self.dirs.log_of(&name);
-        let log = RotatingLog::open(&log_path, DEFAULT_MAX_BYTES, DEFAULT_KEEP)
-            .map_err(|e| RuntimeError::Io { path: log_path.clone(), reason: e.to_string() })?;
+        let log = RotatingLog::open(&log_path, DEFAULT_MAX_BYTES, DEFAULT_KEEP).map_err(|e| {
+            RuntimeError::Io {
+                path: log_path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
         let initial = ServiceStatus {
             name: name.clone(),
             state: State::Starting,
@@ -169,7 +185,14 @@ impl Runtime for NativeRuntime {
                 return Err(RuntimeError::AlreadyStarted(name));
             }
             let depends_on = spec.depends_on.clone();
-            services.push((name.clone(), Handle { tx, state: state_rx, depends_on }));
+            services.push((
+                name.clone(),
+                Handle {
+                    tx,
+                    state: state_rx,
+                    depends_on,
+                },
+            ));
         }
         let actor = ServiceActor {
             spec,
@@ -184,11 +207,19 @@ impl Runtime for NativeRuntime {
         self.wait_ready(&name, 1).await
     }
 
-    async fn restart(&self, name: &str, binary: Option<PathBuf>) -> Result<ServiceStatus, RuntimeError> {
+    async fn restart(
+        &self,
+        name: &str,
+        binary: Option<PathBuf>,
+    ) -> Result<ServiceStatus, RuntimeError> {
         let (tx, _) = self.handle(name)?;
         let (reply, generation) = oneshot::channel();
-        tx.send(Request::Restart(binary, reply)).await.map_err(|_| RuntimeError::Gone(name.into()))?;
-        let generation = generation.await.map_err(|_| RuntimeError::Gone(name.into()))?;
+        tx.send(Request::Restart(binary, reply))
+            .await
+            .map_err(|_| RuntimeError::Gone(name.into()))?;
+        let generation = generation
+            .await
+            .map_err(|_| RuntimeError::Gone(name.into()))?;
         self.wait_ready(name, generation).await
     }
 
@@ -206,7 +237,10 @@ impl Runtime for NativeRuntime {
         // stops in parallel.
         let mut remaining: Vec<(String, Vec<String>)> = {
             let services = self.services.lock().expect("runtime lock poisoned");
-            services.iter().map(|(n, h)| (n.clone(), h.depends_on.clone())).collect()
+            services
+                .iter()
+                .map(|(n, h)| (n.clone(), h.depends_on.clone()))
+                .collect()
         };
         while !remaining.is_empty() {
             let wave: Vec<String> = remaining
@@ -227,7 +261,10 @@ impl Runtime for NativeRuntime {
 
     fn status(&self) -> Vec<ServiceStatus> {
         let services = self.services.lock().expect("runtime lock poisoned");
-        services.iter().map(|(_, h)| h.state.borrow().clone()).collect()
+        services
+            .iter()
+            .map(|(_, h)| h.state.borrow().clone())
+            .collect()
     }
 }
 
@@ -237,11 +274,17 @@ fn create_private_dir(dir: &Path) -> Result<(), RuntimeError> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| RuntimeError::Io { path: dir.to_path_buf(), reason: e.to_string() })
+        .map_err(|e| RuntimeError::Io {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        })
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// How a supervised process's run ended.
@@ -302,94 +345,82 @@ impl ServiceActor {
             let started = Instant::now();
             let end = self.run_once(generation, &mut ever_ready).await;
             let ran = started.elapsed();
-            match end {
+            let park = match end {
                 RunEnd::Stopped(reply) => {
                     self.set(|s| {
                         s.state = State::Stopped;
                         s.pid = None;
                     });
                     let _ = reply.send(());
-                    match self.park().await {
-                        Some((binary, reply)) => {
-                            self.swap_binary(binary);
-                            pending_restart = Some(reply);
-                            continue;
-                        }
-                        None => return,
-                    }
+                    true
                 }
                 RunEnd::Restart(binary, reply) => {
                     self.swap_binary(binary);
                     pending_restart = Some(reply);
                     backoff = BACKOFF_START;
-                    continue;
+                    false
                 }
                 RunEnd::Orphaned => return,
-                RunEnd::SpawnFailed(reason) | RunEnd::NotReady(reason) if !ever_ready => {
-                    warn!(service = %name, %reason, "failed to start");
-                    self.note(&format!("failed: {reason}"));
+                RunEnd::Exited(status)
+                    if self.spec.kind == ServiceKind::OneShot && status.success() =>
+                {
+                    self.note("completed");
                     self.set(|s| {
-                        s.state = State::Failed;
+                        s.state = State::Done;
                         s.pid = None;
-                        s.last_error = Some(reason);
                     });
+                    true
+                }
+                RunEnd::SpawnFailed(reason) | RunEnd::NotReady(reason) if !ever_ready => {
+                    self.fail(reason);
+                    true
                 }
                 RunEnd::Exited(status) if !ever_ready => {
-                    let reason = format!("exited before it was ready ({})", describe(status));
-                    self.note(&reason);
-                    self.set(|s| {
-                        s.state = State::Failed;
-                        s.pid = None;
-                        s.last_error = Some(reason);
-                    });
+                    self.fail(format!("exited before it was ready ({})", describe(status)));
+                    true
                 }
                 RunEnd::SpawnFailed(reason) | RunEnd::NotReady(reason) => {
-                    self.restart_after(&name, reason, &mut backoff, ran).await;
-                    if self.state.borrow().state == State::Stopped {
-                        match self.park().await {
-                            Some((binary, reply)) => {
-                                self.swap_binary(binary);
-                                pending_restart = Some(reply);
-                            }
-                            None => return,
-                        }
-                    }
-                    continue;
+                    self.restart_after(&name, reason, &mut backoff, ran).await
+                }
+                RunEnd::Exited(status) if self.spec.restart.restarts_after(status.success()) => {
+                    self.restart_after(&name, describe(status), &mut backoff, ran)
+                        .await
                 }
                 RunEnd::Exited(status) => {
-                    let success = status.success();
                     let reason = describe(status);
-                    if self.spec.kind == ServiceKind::Daemon && self.spec.restart.restarts_after(success) {
-                        self.restart_after(&name, reason, &mut backoff, ran).await;
-                        if self.state.borrow().state == State::Stopped {
-                            match self.park().await {
-                                Some((binary, reply)) => {
-                                    self.swap_binary(binary);
-                                    pending_restart = Some(reply);
-                                }
-                                None => return,
-                            }
-                        }
-                        continue;
-                    }
-                    self.note(&format!("exited ({reason}); restart policy leaves it"));
+                    self.note(&format!(
+                        "exited ({reason}); its restart policy leaves it stopped"
+                    ));
                     self.set(|s| {
                         s.state = State::Exited;
                         s.pid = None;
                         s.last_error = Some(reason);
                     });
+                    true
                 }
-            }
-            // Failed or exited for good: wait for a command.
-            match self.park().await {
-                Some((binary, reply)) => {
-                    self.swap_binary(binary);
-                    pending_restart = Some(reply);
-                    backoff = BACKOFF_START;
+            };
+            if park {
+                // Stopped, failed or exited for good: wait for a command.
+                match self.park().await {
+                    Some((binary, reply)) => {
+                        self.swap_binary(binary);
+                        pending_restart = Some(reply);
+                        backoff = BACKOFF_START;
+                    }
+                    None => return,
                 }
-                None => return,
             }
         }
+    }
+
+    fn fail(&self, reason: String) {
+        warn!(service = %self.spec.name, %reason, "failed to start");
+        self.note(&format!("failed: {reason}"));
+        self.set(|s| {
+            s.state = State::Failed;
+            s.pid = None;
+            s.last_error = Some(reason);
+        });
     }
 
     fn swap_binary(&mut self, binary: Option<PathBuf>) {
@@ -399,42 +430,48 @@ impl ServiceActor {
         }
     }
 
-    /// Counts a restart and sleeps the backoff; a stop command during the sleep marks the
-    /// service stopped and answers the command.
-    async fn restart_after(&mut self, name: &str, reason: String, backoff: &mut Duration, ran: Duration) {
+    /// Counts a restart and sleeps the backoff. Returns true when a stop came during the sleep
+    /// (the service is then stopped and the stop answered); false to start again.
+    async fn restart_after(
+        &mut self,
+        name: &str,
+        reason: String,
+        backoff: &mut Duration,
+        ran: Duration,
+    ) -> bool {
         if ran >= BACKOFF_RESET_AFTER {
             *backoff = BACKOFF_START;
         }
         let wait = *backoff;
         *backoff = (*backoff * 2).min(BACKOFF_MAX);
         warn!(service = %name, %reason, backoff_ms = wait.as_millis() as u64, "exited; restarting");
-        self.note(&format!("exited ({reason}); restarting in {} ms", wait.as_millis()));
+        self.note(&format!(
+            "exited ({reason}); restarting in {} ms",
+            wait.as_millis()
+        ));
         self.set(|s| {
             s.state = State::Restarting;
             s.pid = None;
             s.restarts += 1;
             s.last_error = Some(reason);
         });
-        let until = Instant::now() + wait;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => return,
-                cmd = self.rx.recv() => match cmd {
-                    Some(Request::Stop(reply)) => {
-                        self.set(|s| s.state = State::Stopped);
-                        let _ = reply.send(());
-                        return;
-                    }
-                    Some(Request::Restart(binary, reply)) => {
-                        // Restart now instead of after the backoff.
-                        self.swap_binary(binary);
-                        let generation = self.state.borrow().generation + 1;
-                        let _ = reply.send(generation);
-                        return;
-                    }
-                    None => return,
-                },
-            }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            cmd = self.rx.recv() => match cmd {
+                Some(Request::Stop(reply)) => {
+                    self.set(|s| s.state = State::Stopped);
+                    let _ = reply.send(());
+                    true
+                }
+                Some(Request::Restart(binary, reply)) => {
+                    // Restart now instead of after the backoff.
+                    self.swap_binary(binary);
+                    let generation = self.state.borrow().generation + 1;
+                    let _ = reply.send(generation);
+                    false
+                }
+                None => false,
+            },
         }
     }
 
@@ -462,14 +499,18 @@ impl ServiceActor {
         };
         let pid = child.id();
         info!(service = %name, pid, generation, binary = %self.spec.artifact.binary.display(), "started");
-        self.note(&format!("started pid {} (start #{generation})", pid.unwrap_or_default()));
+        self.note(&format!(
+            "started pid {} (start #{generation})",
+            pid.unwrap_or_default()
+        ));
         self.set(|s| s.pid = pid);
 
         let spec = self.spec.clone();
         let log_path = self.log_path.clone();
         let ready = async move { readiness::wait(&spec, &log_path).await };
         tokio::pin!(ready);
-        let mut ready_done = false;
+        // A one-shot job is judged by its exit, not by readiness conditions.
+        let mut ready_done = self.spec.kind == ServiceKind::OneShot;
         loop {
             tokio::select! {
                 status = child.wait() => {
@@ -536,8 +577,14 @@ impl ServiceActor {
             .spawn()
             .map_err(|e| format!("run {}: {e}", self.spec.artifact.binary.display()))?;
         for pipe in [
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn AsyncRead + Send + Unpin>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn AsyncRead + Send + Unpin>),
         ]
         .into_iter()
         .flatten()
@@ -568,7 +615,11 @@ async fn terminate(child: &mut Child, pid: Option<u32>, grace: Duration) {
     let group = Pid::from_raw(pid as i32);
     let _ = killpg(group, Signal::SIGTERM);
     if timeout(grace, child.wait()).await.is_err() {
-        warn!(pid, grace_ms = grace.as_millis() as u64, "did not stop after SIGTERM; sending SIGKILL");
+        warn!(
+            pid,
+            grace_ms = grace.as_millis() as u64,
+            "did not stop after SIGTERM; sending SIGKILL"
+        );
         let _ = killpg(group, Signal::SIGKILL);
         let _ = child.wait().await;
     }

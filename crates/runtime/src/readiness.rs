@@ -62,15 +62,22 @@ async fn check(
     log: &Path,
     baseline: &mut Option<u64>,
 ) -> Result<bool, String> {
-    let port = |name: &str| spec.port(name).ok_or_else(|| format!("no port named {name}"));
+    let port = |name: &str| {
+        spec.port(name)
+            .ok_or_else(|| format!("no port named {name}"))
+    };
     match cond {
         WaitFor::Port { port: p } => {
             let addr = SocketAddr::from(([127, 0, 0, 1], port(p)?));
-            TcpStream::connect(addr).await.map(|_| true).map_err(|e| e.to_string())
+            TcpStream::connect(addr)
+                .await
+                .map(|_| true)
+                .map_err(|e| e.to_string())
         }
         WaitFor::Http { port: p, path } => http_ok(port(p)?, path).await,
         WaitFor::Rpc { port: p, chain_id } => {
-            let probe = Probe::new(&format!("http://127.0.0.1:{}", port(p)?)).map_err(|e| e.to_string())?;
+            let probe =
+                Probe::new(&format!("http://127.0.0.1:{}", port(p)?)).map_err(|e| e.to_string())?;
             match probe.chain_id().await {
                 Ok(id) if id == *chain_id => Ok(true),
                 Ok(id) => Err(format!("chain id {id}")),
@@ -78,7 +85,8 @@ async fn check(
             }
         }
         WaitFor::BlocksAdvancing { port: p } => {
-            let probe = Probe::new(&format!("http://127.0.0.1:{}", port(p)?)).map_err(|e| e.to_string())?;
+            let probe =
+                Probe::new(&format!("http://127.0.0.1:{}", port(p)?)).map_err(|e| e.to_string())?;
             let head = probe.block_number().await.map_err(|e| e.to_string())?;
             match *baseline {
                 None => {
@@ -112,7 +120,11 @@ async fn http_ok(port: u16, path: &str) -> Result<bool, String> {
     match timeout(Duration::from_secs(2), attempt).await {
         Ok(Ok(status)) => {
             let code = status.split_whitespace().nth(1).unwrap_or("");
-            if code.starts_with('2') { Ok(true) } else { Err(format!("status {code}")) }
+            if code.starts_with('2') {
+                Ok(true)
+            } else {
+                Err(format!("status {code}"))
+            }
         }
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("no answer within 2 s".into()),

@@ -60,7 +60,10 @@ pub enum ConfigError {
 }
 
 fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key, reason: reason.into() }
+    ConfigError::Invalid {
+        key,
+        reason: reason.into(),
+    }
 }
 
 /// Which chain software a devnet runs.
@@ -227,13 +230,17 @@ pub fn validate_name(name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name.len() <= 40
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
         Err(invalid(
             "name",
-            format!("{name:?} must be 1-40 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"),
+            format!(
+                "{name:?} must be 1-40 characters of a-z, 0-9, '-' and '_', starting with a letter or digit"
+            ),
         ))
     }
 }
@@ -312,7 +319,12 @@ impl DevnetConfig {
             },
             l2: Vec::new(),
         };
-        config.set_l2s(1, DEFAULT_L2_CHAIN_ID, DEFAULT_L2_BLOCK_TIME, DEFAULT_L2_PORT)?;
+        config.set_l2s(
+            1,
+            DEFAULT_L2_CHAIN_ID,
+            DEFAULT_L2_BLOCK_TIME,
+            DEFAULT_L2_PORT,
+        )?;
         config.apply(settings)?;
         Ok(config)
     }
@@ -360,7 +372,10 @@ impl DevnetConfig {
                 .or(first.map(|c| c.chain_id))
                 .unwrap_or(DEFAULT_L2_CHAIN_ID);
             let block_time = first.map_or(DEFAULT_L2_BLOCK_TIME, |c| c.block_time);
-            let port = settings.l2_port.or(first.map(|c| c.port)).unwrap_or(DEFAULT_L2_PORT);
+            let port = settings
+                .l2_port
+                .or(first.map(|c| c.port))
+                .unwrap_or(DEFAULT_L2_PORT);
             self.set_l2s(count, chain_id, block_time, port)?;
         }
         if let Some(block_time) = settings.block_time {
@@ -377,15 +392,24 @@ impl DevnetConfig {
         first_port: u16,
     ) -> Result<(), ConfigError> {
         if !(1..=MAX_L2).contains(&count) {
-            return Err(invalid("l2", format!("{count} L2s; a devnet has 1 to {MAX_L2}")));
+            return Err(invalid(
+                "l2",
+                format!("{count} L2s; a devnet has 1 to {MAX_L2}"),
+            ));
         }
         let last_id = first_chain_id.checked_add(u64::from(count) - 1);
         if first_chain_id == 0 || last_id.is_none() {
-            return Err(invalid("l2_chain_id", format!("{first_chain_id} is out of range")));
+            return Err(invalid(
+                "l2_chain_id",
+                format!("{first_chain_id} is out of range"),
+            ));
         }
         let last_port = u32::from(first_port) + count - 1;
         if first_port == 0 || last_port > u32::from(u16::MAX) {
-            return Err(invalid("l2_port", format!("{first_port} leaves no room for {count} L2s")));
+            return Err(invalid(
+                "l2_port",
+                format!("{first_port} leaves no room for {count} L2s"),
+            ));
         }
         self.l2 = (0..count)
             .map(|i| ChainConfig {
@@ -416,12 +440,18 @@ impl DevnetConfig {
             if chain.block_time > MAX_BLOCK_TIME {
                 return Err(invalid(
                     key,
-                    format!("{}s is longer than the {MAX_BLOCK_TIME}s limit", chain.block_time),
+                    format!(
+                        "{}s is longer than the {MAX_BLOCK_TIME}s limit",
+                        chain.block_time
+                    ),
                 ));
             }
         }
         if self.l1.port == 0 {
-            return Err(invalid("l1_port", "port 0 is not allowed; use ports = \"auto\""));
+            return Err(invalid(
+                "l1_port",
+                "port 0 is not allowed; use ports = \"auto\"",
+            ));
         }
         if let Some(l2) = self.l2.iter().find(|c| c.port == self.l1.port) {
             return Err(invalid(
@@ -434,7 +464,10 @@ impl DevnetConfig {
         }
         let words = self.mnemonic.split(' ').count();
         if ![12, 15, 18, 21, 24].contains(&words) {
-            return Err(invalid("mnemonic", format!("has {words} words; BIP39 uses 12 to 24")));
+            return Err(invalid(
+                "mnemonic",
+                format!("has {words} words; BIP39 uses 12 to 24"),
+            ));
         }
         Ok(())
     }
@@ -466,7 +499,12 @@ impl DevnetConfig {
         }
         if self.l2.len() != next.l2.len() {
             changed.push("l2");
-        } else if self.l2.iter().zip(&next.l2).any(|(a, b)| a.chain_id != b.chain_id) {
+        } else if self
+            .l2
+            .iter()
+            .zip(&next.l2)
+            .any(|(a, b)| a.chain_id != b.chain_id)
+        {
             changed.push("l2_chain_id");
         }
         if self.mnemonic != next.mnemonic {
@@ -506,12 +544,19 @@ mod tests {
         assert_eq!(c.name, "opdev");
         assert_eq!((c.l1.chain_id, c.l1.port, c.l1.block_time), (900, 8545, 1));
         assert_eq!(c.l2.len(), 1);
-        assert_eq!((c.l2[0].service.as_str(), c.l2[0].chain_id, c.l2[0].port), ("l2-1", 901, 9545));
+        assert_eq!(
+            (c.l2[0].service.as_str(), c.l2[0].chain_id, c.l2[0].port),
+            ("l2-1", 901, 9545)
+        );
     }
 
     #[test]
     fn l2s_count_up_ids_and_ports() {
-        let s = Settings { l2: Some(3), l2_chain_id: Some(1000), ..Default::default() };
+        let s = Settings {
+            l2: Some(3),
+            l2_chain_id: Some(1000),
+            ..Default::default()
+        };
         let c = DevnetConfig::new(&s).unwrap();
         let ids: Vec<_> = c.l2.iter().map(|c| (c.chain_id, c.port)).collect();
         assert_eq!(ids, [(1000, 9545), (1001, 9546), (1002, 9547)]);
@@ -520,18 +565,92 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let cases = [
-            (Settings { l2: Some(0), ..Default::default() }, "l2"),
-            (Settings { l2: Some(9), ..Default::default() }, "l2"),
-            (Settings { l1_chain_id: Some(0), ..Default::default() }, "l1_chain_id"),
-            (Settings { l2_chain_id: Some(900), ..Default::default() }, "l2_chain_id"),
-            (Settings { l2_chain_id: Some(u64::MAX), l2: Some(2), ..Default::default() }, "l2_chain_id"),
-            (Settings { block_time: Some(4000), ..Default::default() }, "block_time"),
-            (Settings { l1_block_time: Some(4000), ..Default::default() }, "l1_block_time"),
-            (Settings { l2_port: Some(8545), ..Default::default() }, "l2_port"),
-            (Settings { l2_port: Some(65535), l2: Some(2), ..Default::default() }, "l2_port"),
-            (Settings { mnemonic: Some("one two".into()), ..Default::default() }, "mnemonic"),
-            (Settings { name: Some("Bad Name".into()), ..Default::default() }, "name"),
-            (Settings { state_interval: Some(0), ..Default::default() }, "state_interval"),
+            (
+                Settings {
+                    l2: Some(0),
+                    ..Default::default()
+                },
+                "l2",
+            ),
+            (
+                Settings {
+                    l2: Some(9),
+                    ..Default::default()
+                },
+                "l2",
+            ),
+            (
+                Settings {
+                    l1_chain_id: Some(0),
+                    ..Default::default()
+                },
+                "l1_chain_id",
+            ),
+            (
+                Settings {
+                    l2_chain_id: Some(900),
+                    ..Default::default()
+                },
+                "l2_chain_id",
+            ),
+            (
+                Settings {
+                    l2_chain_id: Some(u64::MAX),
+                    l2: Some(2),
+                    ..Default::default()
+                },
+                "l2_chain_id",
+            ),
+            (
+                Settings {
+                    block_time: Some(4000),
+                    ..Default::default()
+                },
+                "block_time",
+            ),
+            (
+                Settings {
+                    l1_block_time: Some(4000),
+                    ..Default::default()
+                },
+                "l1_block_time",
+            ),
+            (
+                Settings {
+                    l2_port: Some(8545),
+                    ..Default::default()
+                },
+                "l2_port",
+            ),
+            (
+                Settings {
+                    l2_port: Some(65535),
+                    l2: Some(2),
+                    ..Default::default()
+                },
+                "l2_port",
+            ),
+            (
+                Settings {
+                    mnemonic: Some("one two".into()),
+                    ..Default::default()
+                },
+                "mnemonic",
+            ),
+            (
+                Settings {
+                    name: Some("Bad Name".into()),
+                    ..Default::default()
+                },
+                "name",
+            ),
+            (
+                Settings {
+                    state_interval: Some(0),
+                    ..Default::default()
+                },
+                "state_interval",
+            ),
         ];
         for (settings, key) in cases {
             match DevnetConfig::new(&settings) {
@@ -543,39 +662,67 @@ mod tests {
 
     #[test]
     fn unknown_file_key_is_an_error_naming_it() {
-        let err = Settings::from_toml("l2 = 2\nblok_time = 3\n", Path::new("opdev.toml")).unwrap_err();
+        let err =
+            Settings::from_toml("l2 = 2\nblok_time = 3\n", Path::new("opdev.toml")).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("opdev.toml") && msg.contains("blok_time"), "{msg}");
+        assert!(
+            msg.contains("opdev.toml") && msg.contains("blok_time"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn keys_list_matches_the_struct() {
-        let s = Settings { name: Some("x".into()), ..Default::default() };
+        let s = Settings {
+            name: Some("x".into()),
+            ..Default::default()
+        };
         let table = toml::to_string(&s).unwrap();
         assert!(table.starts_with("name"));
         for key in Settings::KEYS {
             let text = format!("{key} = 1");
-            let err = Settings::from_toml(&text, Path::new("f")).err().map(|e| e.to_string());
-            assert!(!err.unwrap_or_default().contains("unknown field"), "{key} is not a field");
+            let err = Settings::from_toml(&text, Path::new("f"))
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                !err.unwrap_or_default().contains("unknown field"),
+                "{key} is not a field"
+            );
         }
     }
 
     #[test]
     fn existing_devnet_keeps_its_values_unless_set_again() {
-        let mut c = DevnetConfig::new(&Settings { l2: Some(3), ..Default::default() }).unwrap();
+        let mut c = DevnetConfig::new(&Settings {
+            l2: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
         let before = c.clone();
         c.apply(&Settings::default()).unwrap();
         assert_eq!(c, before);
-        c.apply(&Settings { block_time: Some(2), ..Default::default() }).unwrap();
+        c.apply(&Settings {
+            block_time: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
         assert!(before.identity_changes(&c).is_empty());
         assert!(c.l2.iter().all(|l2| l2.block_time == 2));
-        c.apply(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        c.apply(&Settings {
+            l2: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(before.identity_changes(&c), ["l2"]);
     }
 
     #[test]
     fn saved_config_round_trips() {
-        let c = DevnetConfig::new(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        let c = DevnetConfig::new(&Settings {
+            l2: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
         let text = c.to_toml();
         assert_eq!(DevnetConfig::from_toml(&text, Path::new("c")).unwrap(), c);
     }

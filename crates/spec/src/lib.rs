@@ -9,4 +9,4 @@ pub mod versions;
 pub use config::{
     ChainConfig, ConfigError, DevnetConfig, PortMode, Profile, RuntimeKind, Settings,
 };
-pub use service::{Artifact, RestartPolicy, ServiceKind, ServiceSpec, WaitFor, DATA_DIR};
+pub use service::{Artifact, DATA_DIR, RestartPolicy, ServiceKind, ServiceSpec, WaitFor};

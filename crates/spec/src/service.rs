@@ -99,7 +99,10 @@ impl ServiceSpec {
 
     /// The arguments with [`DATA_DIR`] replaced by `data_dir`.
     pub fn resolved_args(&self, data_dir: &str) -> Vec<String> {
-        self.args.iter().map(|a| a.replace(DATA_DIR, data_dir)).collect()
+        self.args
+            .iter()
+            .map(|a| a.replace(DATA_DIR, data_dir))
+            .collect()
     }
 }
 
@@ -125,7 +128,10 @@ pub struct Artifact {
 impl Artifact {
     /// An artifact for `tool` run from `binary`.
     pub fn binary(tool: impl Into<String>, binary: impl Into<PathBuf>) -> Self {
-        Self { tool: tool.into(), binary: binary.into() }
+        Self {
+            tool: tool.into(),
+            binary: binary.into(),
+        }
     }
 }
 
@@ -183,21 +189,16 @@ impl fmt::Display for WaitFor {
 }
 
 /// What a supervisor does when a service's process exits without being asked to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     /// Leave it stopped.
     Never,
     /// Restart after any exit, with exponential backoff.
+    #[default]
     Always,
     /// Restart only after a non-zero exit or a signal.
     OnFailure,
-}
-
-impl Default for RestartPolicy {
-    fn default() -> Self {
-        Self::Always
-    }
 }
 
 impl RestartPolicy {
@@ -231,8 +232,12 @@ mod tests {
 
     #[test]
     fn data_placeholder_is_replaced_everywhere() {
-        let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil"))
-            .with_args(["--state", "{data}/state.json", "--port", "8545"]);
+        let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil")).with_args([
+            "--state",
+            "{data}/state.json",
+            "--port",
+            "8545",
+        ]);
         assert_eq!(
             spec.resolved_args("/d/l1"),
             ["--state", "/d/l1/state.json", "--port", "8545"]
@@ -243,7 +248,10 @@ mod tests {
     fn spec_round_trips_through_json() {
         let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil"))
             .with_port("rpc", 8545)
-            .with_ready(WaitFor::Rpc { port: "rpc".into(), chain_id: 900 })
+            .with_ready(WaitFor::Rpc {
+                port: "rpc".into(),
+                chain_id: 900,
+            })
             .with_ready(WaitFor::BlocksAdvancing { port: "rpc".into() });
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ServiceSpec>(&json).unwrap(), spec);

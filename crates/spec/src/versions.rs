@@ -13,11 +13,30 @@ pub struct Pinned {
 }
 
 /// Foundry's anvil, installed from Foundry's npm packages when not on PATH.
-pub const ANVIL: Pinned =
-    Pinned { tool: "anvil", version: "1.7.1", source: "npm: @foundry-rs/anvil" };
+pub const ANVIL: Pinned = Pinned {
+    tool: "anvil",
+    version: "1.7.1",
+    source: "npm: @foundry-rs/anvil",
+};
 
 /// The Solidity compiler used to rebuild the smoke-check contract offline.
-pub const SOLC: Pinned = Pinned { tool: "solc", version: "0.8.28", source: "npm: solc (solcjs)" };
+pub const SOLC: Pinned = Pinned {
+    tool: "solc",
+    version: "0.8.28",
+    source: "npm: solc (solcjs)",
+};
 
 /// Every pinned piece, in the order `docs/versions.md` lists them.
 pub const ALL: &[Pinned] = &[ANVIL, SOLC];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_list_every_pinned_version() {
+        let doc = include_str!("../../../docs/versions.md");
+        for p in super::ALL {
+            let row = format!("| {} | {} | {} |", p.tool, p.version, p.source);
+            assert!(doc.contains(&row), "docs/versions.md lacks the row {row}");
+        }
+    }
+}

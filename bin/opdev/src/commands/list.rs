@@ -10,8 +10,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let mut values = Vec::new();
     for devnet in ctx.home.devnets()? {
         let running = client::is_running(&devnet)?;
-        let Ok(config) = devnet.load_config() else { continue };
-        let chains: Vec<String> = config.chains().map(|c| format!("{}:{}", c.chain_id, c.port)).collect();
+        let Ok(config) = devnet.load_config() else {
+            continue;
+        };
+        let chains: Vec<String> = config
+            .chains()
+            .map(|c| format!("{}:{}", c.chain_id, c.port))
+            .collect();
         values.push(json!({
             "name": config.name,
             "state": if running { "running" } else { "stopped" },
@@ -24,7 +29,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         }));
         rows.push(vec![
             config.name.clone(),
-            if running { ctx.printer.green("running") } else { "stopped".into() },
+            if running {
+                ctx.printer.green("running")
+            } else {
+                "stopped".into()
+            },
             config.profile.to_string(),
             config.runtime.to_string(),
             chains.join(" "),
@@ -33,9 +42,15 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let printer = ctx.printer;
     printer.json(&json!(values));
     if rows.is_empty() {
-        printer.line(format!("no devnets in {}; `opdev up` creates one", ctx.home.root().display()));
+        printer.line(format!(
+            "no devnets in {}; `opdev up` creates one",
+            ctx.home.root().display()
+        ));
     } else {
-        printer.table(&["name", "state", "profile", "runtime", "chains (id:port)"], &rows);
+        printer.table(
+            &["name", "state", "profile", "runtime", "chains (id:port)"],
+            &rows,
+        );
     }
     Ok(())
 }

@@ -27,7 +27,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: LogsArgs) -> Result<(), Error> {
         args.services.clone()
     };
     let width = services.iter().map(String::len).max().unwrap_or(0);
-    let prefix = |s: &str| if services.len() > 1 { format!("{s:<width$} | ") } else { String::new() };
+    let prefix = |s: &str| {
+        if services.len() > 1 {
+            format!("{s:<width$} | ")
+        } else {
+            String::new()
+        }
+    };
     let printer = ctx.printer;
     let mut followers = Vec::new();
     for service in &services {
@@ -61,12 +67,21 @@ struct Follower {
 
 impl Follower {
     fn at_end(path: PathBuf) -> Self {
-        let (inode, offset) = std::fs::metadata(&path).map(|m| (m.ino(), m.len())).unwrap_or((0, 0));
-        Self { path, inode, offset, partial: String::new() }
+        let (inode, offset) = std::fs::metadata(&path)
+            .map(|m| (m.ino(), m.len()))
+            .unwrap_or((0, 0));
+        Self {
+            path,
+            inode,
+            offset,
+            partial: String::new(),
+        }
     }
 
     fn poll(&mut self) -> Vec<String> {
-        let Ok(meta) = std::fs::metadata(&self.path) else { return Vec::new() };
+        let Ok(meta) = std::fs::metadata(&self.path) else {
+            return Vec::new();
+        };
         if meta.ino() != self.inode || meta.len() < self.offset {
             self.inode = meta.ino();
             self.offset = 0;
@@ -74,12 +89,16 @@ impl Follower {
         if meta.len() == self.offset {
             return Vec::new();
         }
-        let Ok(mut file) = File::open(&self.path) else { return Vec::new() };
+        let Ok(mut file) = File::open(&self.path) else {
+            return Vec::new();
+        };
         if file.seek(SeekFrom::Start(self.offset)).is_err() {
             return Vec::new();
         }
         let mut buf = Vec::new();
-        let Ok(n) = file.read_to_end(&mut buf) else { return Vec::new() };
+        let Ok(n) = file.read_to_end(&mut buf) else {
+            return Vec::new();
+        };
         self.offset += n as u64;
         self.partial.push_str(&String::from_utf8_lossy(&buf));
         let mut lines: Vec<String> = self.partial.split('\n').map(ToOwned::to_owned).collect();

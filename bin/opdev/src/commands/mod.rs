@@ -55,7 +55,11 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
     if let Some(name) = cli.global.name.clone() {
         file_settings.name = Some(name);
     }
-    let ctx = Ctx { printer, home, file_settings };
+    let ctx = Ctx {
+        printer,
+        home,
+        file_settings,
+    };
     match cli.command {
         Command::Up(args) => up::run(&ctx, args).await,
         Command::Down => down::run(&ctx).await,
@@ -98,7 +102,12 @@ fn check_env() -> Result<(), Error> {
 }
 
 /// Unknown service names are usage errors that list the known ones.
-pub(crate) fn check_services(config: &DevnetConfig, devnet: &DevnetDir, names: &[String], extra: &[&str]) -> Result<(), Error> {
+pub(crate) fn check_services(
+    config: &DevnetConfig,
+    devnet: &DevnetDir,
+    names: &[String],
+    extra: &[&str],
+) -> Result<(), Error> {
     let known: Vec<String> = match opdev_orchestrator::daemon::load_services(devnet) {
         Ok(specs) => specs.into_iter().map(|s| s.name).collect(),
         Err(_) => config.chains().map(|c| c.service.clone()).collect(),

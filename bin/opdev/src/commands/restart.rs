@@ -24,10 +24,17 @@ pub(crate) async fn restart(
     services: Vec<String>,
     binary: Option<std::path::PathBuf>,
 ) -> Result<(), Error> {
-    let request = Request::Restart { services: services.clone(), binary };
+    let request = Request::Restart {
+        services: services.clone(),
+        binary,
+    };
     match client::send(devnet, &request, Duration::from_secs(120)).await? {
         Response::Status(state) => {
-            let restarted: Vec<_> = state.services.iter().filter(|s| services.contains(&s.name)).collect();
+            let restarted: Vec<_> = state
+                .services
+                .iter()
+                .filter(|s| services.contains(&s.name))
+                .collect();
             ctx.printer.json(&json!({ "restarted": restarted }));
             for s in restarted {
                 ctx.printer.line(format!(
@@ -45,6 +52,9 @@ pub(crate) async fn restart(
             code: opdev_orchestrator::ExitCode::NotReady,
             details: log_tail,
         }),
-        other => Err(Error::Supervisor { name: devnet.name().into(), reason: format!("unexpected answer {other:?}") }),
+        other => Err(Error::Supervisor {
+            name: devnet.name().into(),
+            reason: format!("unexpected answer {other:?}"),
+        }),
     }
 }

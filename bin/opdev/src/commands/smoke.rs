@@ -17,7 +17,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let checks = config.chains().map(|c| {
         let timeout = Duration::from_secs(30 + 3 * c.block_time);
         let mnemonic = config.mnemonic.clone();
-        async move { (c, smoke::run(&c.rpc_url(), c.chain_id, &mnemonic, timeout).await) }
+        async move {
+            (
+                c,
+                smoke::run(&c.rpc_url(), c.chain_id, &mnemonic, timeout).await,
+            )
+        }
     });
     let results = futures::future::join_all(checks).await;
     let printer = ctx.printer;
@@ -41,8 +46,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                 values.push(json!({ "service": chain.service, "ok": true, "report": report }));
             }
             Err(e) => {
-                printer.line(format!("{} {:<5} chain {:<5} {e}", printer.red("✗"), chain.service, chain.chain_id));
-                values.push(json!({ "service": chain.service, "ok": false, "error": e.to_string() }));
+                printer.line(format!(
+                    "{} {:<5} chain {:<5} {e}",
+                    printer.red("✗"),
+                    chain.service,
+                    chain.chain_id
+                ));
+                values
+                    .push(json!({ "service": chain.service, "ok": false, "error": e.to_string() }));
                 failure.get_or_insert(e);
             }
         }

@@ -12,15 +12,26 @@ use super::Ctx;
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let (devnet, config) = ctx.existing()?;
     let running = client::is_running(&devnet)?;
-    let state = if running { Some(client::status(&devnet).await?) } else { daemon::load_state(&devnet) };
-    let mut services: Vec<ServiceStatus> = state.as_ref().map(|s| s.services.clone()).unwrap_or_default();
+    let state = if running {
+        Some(client::status(&devnet).await?)
+    } else {
+        daemon::load_state(&devnet)
+    };
+    let mut services: Vec<ServiceStatus> = state
+        .as_ref()
+        .map(|s| s.services.clone())
+        .unwrap_or_default();
     if !running {
         for s in &mut services {
             s.state = State::Stopped;
             s.pid = None;
         }
     }
-    let heads = if running { Some(heads(&config).await) } else { None };
+    let heads = if running {
+        Some(heads(&config).await)
+    } else {
+        None
+    };
     let printer = ctx.printer;
     if printer.is_json() {
         printer.json(&json!({
@@ -36,7 +47,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         return Ok(());
     }
     let headline = if running {
-        printer.green(&format!("running (supervisor pid {})", state.as_ref().map(|s| s.pid).unwrap_or_default()))
+        printer.green(&format!(
+            "running (supervisor pid {})",
+            state.as_ref().map(|s| s.pid).unwrap_or_default()
+        ))
     } else {
         "stopped".to_owned()
     };
@@ -52,19 +66,30 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                 s.name.clone(),
                 state_text(s.state).to_owned(),
                 s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-                s.ports.values().map(ToString::to_string).collect::<Vec<_>>().join(","),
+                s.ports
+                    .values()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
                 s.restarts.to_string(),
                 s.last_error.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    printer.table(&["service", "state", "pid", "ports", "restarts", "last error"], &rows);
+    printer.table(
+        &["service", "state", "pid", "ports", "restarts", "last error"],
+        &rows,
+    );
     printer.line("");
     let rows: Vec<Vec<String>> = config
         .chains()
         .enumerate()
         .map(|(i, c)| {
-            let head = heads.as_ref().and_then(|h| h[i]).map(|h| h.to_string()).unwrap_or_else(|| "-".into());
+            let head = heads
+                .as_ref()
+                .and_then(|h| h[i])
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "-".into());
             vec![c.service.clone(), c.chain_id.to_string(), c.rpc_url(), head]
         })
         .collect();
@@ -81,6 +106,7 @@ fn state_text(state: State) -> &'static str {
         State::Stopped => "stopped",
         State::Failed => "failed",
         State::Exited => "exited",
+        State::Done => "done",
     }
 }
 
@@ -88,7 +114,7 @@ fn service_json(s: &ServiceStatus) -> Value {
     json!({
         "name": s.name,
         "state": state_text(s.state),
-        "ready": s.state == State::Ready,
+        "ready": matches!(s.state, State::Ready | State::Done),
         "pid": s.pid,
         "restarts": s.restarts,
         "ports": s.ports,

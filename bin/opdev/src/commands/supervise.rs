@@ -18,7 +18,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         move |event| {
             let ready_or_failed = matches!(
                 event,
-                opdev_orchestrator::protocol::Event::Ready { .. } | opdev_orchestrator::protocol::Event::Failed { .. }
+                opdev_orchestrator::protocol::Event::Ready { .. }
+                    | opdev_orchestrator::protocol::Event::Failed { .. }
             );
             if let Some(out) = stdout.as_mut() {
                 let mut line = serde_json::to_vec(&event).expect("events serialize");

@@ -7,8 +7,7 @@ use std::{
 
 use opdev_chain::accounts::{self, DEV_ACCOUNTS};
 use opdev_orchestrator::{
-    DevnetDir, Error,
-    daemon,
+    DevnetDir, Error, daemon,
     lifecycle::{self, UpOptions},
     plan::Plan,
     protocol::{Event, SupervisorState},
@@ -22,7 +21,10 @@ use crate::{cli::UpArgs, output::Printer};
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     let settings = ctx.file_settings.clone().overlay(args.settings());
-    let opts = UpOptions { settings, fresh: args.fresh };
+    let opts = UpOptions {
+        settings,
+        fresh: args.fresh,
+    };
     let printer = ctx.printer;
     if args.plan {
         let (plan, config) = lifecycle::plan_only(&ctx.home, &opts)?;
@@ -33,7 +35,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     let prepared = lifecycle::prepare(&ctx.home, &opts, |note| printer.progress(note))?;
     printer.progress(format!(
         "{} devnet '{}' ({} profile, {} runtime, {} L2)",
-        if prepared.created { "creating" } else { "starting" },
+        if prepared.created {
+            "creating"
+        } else {
+            "starting"
+        },
         prepared.config.name,
         prepared.config.profile,
         prepared.config.runtime,
@@ -42,15 +48,27 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     if args.foreground {
         return foreground(printer, prepared, t0).await;
     }
-    let exe = std::env::current_exe().map_err(|e| Error::io(std::path::Path::new("current executable"), e))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io(std::path::Path::new("current executable"), e))?;
     let devnet = prepared.devnet.clone();
-    let (state, config, timings) = lifecycle::launch(prepared, &exe, |event| progress(printer, event))?;
-    summary(printer, &devnet, &config, &state, &timings, t0.elapsed());
+    let launched = lifecycle::launch(prepared, &exe, |event| progress(printer, event))?;
+    summary(
+        printer,
+        &devnet,
+        &launched.config,
+        &launched.state,
+        &launched.timings,
+        t0.elapsed(),
+    );
     Ok(())
 }
 
 /// Runs the supervisor in this process until Ctrl-C or `opdev down`.
-async fn foreground(printer: &Printer, prepared: lifecycle::Prepared, t0: Instant) -> Result<(), Error> {
+async fn foreground(
+    printer: &Printer,
+    prepared: lifecycle::Prepared,
+    t0: Instant,
+) -> Result<(), Error> {
     let devnet = prepared.devnet.clone();
     let config = prepared.config.clone();
     let created = prepared.created;
@@ -61,10 +79,14 @@ async fn foreground(printer: &Printer, prepared: lifecycle::Prepared, t0: Instan
         |event| {
             progress(printer, &event);
             match event {
-                Event::StepDone { step, millis } => timings.push((step, Duration::from_millis(millis))),
+                Event::StepDone { step, millis } => {
+                    timings.push((step, Duration::from_millis(millis)))
+                }
                 Event::Ready { state } => {
                     summary(printer, &devnet, &config, &state, &timings, t0.elapsed());
-                    printer.line("running in the foreground: Ctrl-C stops the devnet (state is saved)");
+                    printer.line(
+                        "running in the foreground: Ctrl-C stops the devnet (state is saved)",
+                    );
                     if let Some(p) = held.lock().expect("lock").take() {
                         p.release();
                     }
@@ -79,7 +101,10 @@ async fn foreground(printer: &Printer, prepared: lifecycle::Prepared, t0: Instan
         let _ = std::fs::remove_dir_all(devnet.root());
     }
     result?;
-    printer.line(format!("devnet '{}' stopped; its state is saved", devnet.name()));
+    printer.line(format!(
+        "devnet '{}' stopped; its state is saved",
+        devnet.name()
+    ));
     Ok(())
 }
 
@@ -103,8 +128,10 @@ fn summary(
 ) {
     let accounts = accounts::derive(&config.mnemonic, DEV_ACCOUNTS).unwrap_or_default();
     if printer.is_json() {
-        let timings: serde_json::Map<String, serde_json::Value> =
-            timings.iter().map(|(s, d)| (s.clone(), json!(d.as_millis() as u64))).collect();
+        let timings: serde_json::Map<String, serde_json::Value> = timings
+            .iter()
+            .map(|(s, d)| (s.clone(), json!(d.as_millis() as u64)))
+            .collect();
         printer.json(&json!({
             "name": config.name,
             "profile": config.profile.to_string(),
@@ -130,20 +157,44 @@ fn summary(
     let rows: Vec<Vec<String>> = config
         .chains()
         .map(|c| {
-            let blocks = if c.block_time == 0 { "per tx".to_owned() } else { format!("{} s", c.block_time) };
-            vec![c.service.clone(), c.chain_id.to_string(), c.rpc_url(), c.ws_url(), blocks]
+            let blocks = if c.block_time == 0 {
+                "per tx".to_owned()
+            } else {
+                format!("{} s", c.block_time)
+            };
+            vec![
+                c.service.clone(),
+                c.chain_id.to_string(),
+                c.rpc_url(),
+                c.ws_url(),
+                blocks,
+            ]
         })
         .collect();
     printer.table(&["chain", "id", "rpc", "ws", "blocks"], &rows);
     printer.line("");
-    let source = if config.mnemonic == DEFAULT_MNEMONIC { "anvil's test mnemonic" } else { "your mnemonic" };
-    printer.line(format!("accounts ({source}), each with 10000 ETH on every chain:"));
+    let source = if config.mnemonic == DEFAULT_MNEMONIC {
+        "anvil's test mnemonic"
+    } else {
+        "your mnemonic"
+    };
+    printer.line(format!(
+        "accounts ({source}), each with 10000 ETH on every chain:"
+    ));
     for a in &accounts {
-        printer.line(format!("  ({}) {} {}", a.index, a.address, printer.dim(&a.private_key)));
+        printer.line(format!(
+            "  ({}) {} {}",
+            a.index,
+            a.address,
+            printer.dim(&a.private_key)
+        ));
     }
     printer.line("");
     printer.line(format!("data:  {}", devnet.root().display()));
-    let steps: Vec<String> = timings.iter().map(|(s, d)| format!("{s} {} ms", d.as_millis())).collect();
+    let steps: Vec<String> = timings
+        .iter()
+        .map(|(s, d)| format!("{s} {} ms", d.as_millis()))
+        .collect();
     printer.line(format!("steps: {}", printer.dim(&steps.join(" · "))));
     printer.line(format!(
         "supervisor pid {} keeps it running: `opdev status`, `opdev logs`, `opdev smoke`, `opdev down`",
@@ -156,27 +207,69 @@ fn print_plan(printer: &Printer, plan: &Plan, config: &DevnetConfig) {
         printer.json(&json!({ "config": config, "plan": plan }));
         return;
     }
-    printer.line(format!("plan for devnet '{}' ({} profile, {} runtime); nothing started", plan.devnet, config.profile, config.runtime));
+    printer.line(format!(
+        "plan for devnet '{}' ({} profile, {} runtime); nothing started",
+        plan.devnet, config.profile, config.runtime
+    ));
     printer.line("");
     printer.line(printer.bold("services"));
     for spec in &plan.services {
-        let ports: Vec<String> = spec.ports.iter().map(|(n, p)| format!("{n}=127.0.0.1:{p}")).collect();
-        let deps = if spec.depends_on.is_empty() { "none".to_owned() } else { spec.depends_on.join(", ") };
-        printer.line(format!("  {}  [{}]  after: {deps}", printer.bold(&spec.name), ports.join(" ")));
+        let ports: Vec<String> = spec
+            .ports
+            .iter()
+            .map(|(n, p)| format!("{n}=127.0.0.1:{p}"))
+            .collect();
+        let deps = if spec.depends_on.is_empty() {
+            "none".to_owned()
+        } else {
+            spec.depends_on.join(", ")
+        };
+        printer.line(format!(
+            "  {}  [{}]  after: {deps}",
+            printer.bold(&spec.name),
+            ports.join(" ")
+        ));
         let args: Vec<String> = spec
             .args
             .iter()
-            .map(|a| if a.split(' ').count() > 3 { "<mnemonic>".to_owned() } else { a.clone() })
+            .map(|a| {
+                if a.split(' ').count() > 3 {
+                    "<mnemonic>".to_owned()
+                } else {
+                    a.clone()
+                }
+            })
             .collect();
-        printer.line(format!("    run:   {} {}", spec.artifact.binary.display(), args.join(" ")));
+        printer.line(format!(
+            "    run:   {} {}",
+            spec.artifact.binary.display(),
+            args.join(" ")
+        ));
         let ready: Vec<String> = spec.ready.iter().map(ToString::to_string).collect();
-        printer.line(format!("    ready: {} (within {} s)", ready.join("; "), spec.ready_timeout.as_secs()));
-        printer.line(format!("    restart: {:?}, stop: SIGTERM then SIGKILL after {} s", spec.restart, spec.stop_grace.as_secs()));
+        printer.line(format!(
+            "    ready: {} (within {} s)",
+            ready.join("; "),
+            spec.ready_timeout.as_secs()
+        ));
+        printer.line(format!(
+            "    restart: {:?}, stop: SIGTERM then SIGKILL after {} s",
+            spec.restart,
+            spec.stop_grace.as_secs()
+        ));
     }
     printer.line("");
     printer.line(printer.bold("steps"));
     for step in &plan.steps {
-        let after = if step.after.is_empty() { String::new() } else { format!("  (after {})", step.after.join(", ")) };
-        printer.line(format!("  {:<14} {}{}", step.id, step.what, printer.dim(&after)));
+        let after = if step.after.is_empty() {
+            String::new()
+        } else {
+            format!("  (after {})", step.after.join(", "))
+        };
+        printer.line(format!(
+            "  {:<14} {}{}",
+            step.id,
+            step.what,
+            printer.dim(&after)
+        ));
     }
 }

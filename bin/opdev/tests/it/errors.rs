@@ -9,15 +9,26 @@ use crate::support::{Env, alive, script, stderr, text};
 fn fails(out: &Output, code: i32, needles: &[&str]) {
     assert_eq!(out.status.code(), Some(code), "{}", text(out));
     let err = stderr(out);
-    let first = err.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line: {}", text(out)));
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {}", text(out)));
     for needle in needles {
-        assert!(first.contains(needle), "{needle:?} not in {first:?}\n{}", text(out));
+        assert!(
+            first.contains(needle),
+            "{needle:?} not in {first:?}\n{}",
+            text(out)
+        );
     }
     assert!(err.contains("hint:"), "no hint: {}", text(out));
 }
 
 fn nothing_left(env: &Env) {
-    assert!(!env.devnet_dir().exists(), "a failed first up left {}", env.devnet_dir().display());
+    assert!(
+        !env.devnet_dir().exists(),
+        "a failed first up left {}",
+        env.devnet_dir().display()
+    );
 }
 
 #[test]
@@ -28,7 +39,12 @@ fn port_in_use_is_named_and_nothing_starts() {
     let out = env.run(&["up", "--l1-port", &port, "--l2-port", "0"]);
     // l2_port 0 is invalid before any port is checked
     fails(&out, 2, &["l2_port"]);
-    let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let out = env.run(&["up", "--l1-port", &port, "--l2-port", &free]);
     fails(&out, 6, &[&format!("port {port}"), "l1", "in use"]);
     nothing_left(&env);
@@ -43,7 +59,13 @@ fn missing_or_non_executable_binary() {
     nothing_left(&env);
     let plain = dir.path().join("anvil");
     std::fs::write(&plain, "not a program").unwrap();
-    let out = env.run(&["up", "--ports", "auto", "--anvil-bin", plain.to_str().unwrap()]);
+    let out = env.run(&[
+        "up",
+        "--ports",
+        "auto",
+        "--anvil-bin",
+        plain.to_str().unwrap(),
+    ]);
     fails(&out, 7, &["not executable"]);
     nothing_left(&env);
 }
@@ -57,8 +79,18 @@ fn invalid_values_and_unknown_keys() {
         (&["up", "--l1-chain-id", "0"], &["l1_chain_id"]),
         (&["up", "--l2-chain-id", "900"], &["l2_chain_id", "L1"]),
         (&["up", "--block-time", "99999"], &["block_time"]),
-        (&["up", "--mnemonic", "not a real mnemonic at all"], &["mnemonic"]),
-        (&["up", "--mnemonic", "test test test test test test test test test test test test"], &["mnemonic"]),
+        (
+            &["up", "--mnemonic", "not a real mnemonic at all"],
+            &["mnemonic"],
+        ),
+        (
+            &[
+                "up",
+                "--mnemonic",
+                "test test test test test test test test test test test test",
+            ],
+            &["mnemonic"],
+        ),
         (&["up", "--name", "Bad Name!"], &["name"]),
         (&["up", "--runtime", "docker"], &["docker", "not available"]),
         (&["up", "--profile", "full"], &["full", "not available"]),
@@ -71,14 +103,22 @@ fn invalid_values_and_unknown_keys() {
     let out = env.run(&["up", "--block-time", "fast"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
-    std::fs::write(env.home.path().join("opdev.toml"), "l2 = 2\nblok_time = 3\n").unwrap();
+    std::fs::write(
+        env.home.path().join("opdev.toml"),
+        "l2 = 2\nblok_time = 3\n",
+    )
+    .unwrap();
     let out = env.run(&["up"]);
     fails(&out, 2, &["opdev.toml", "blok_time"]);
     std::fs::write(env.home.path().join("opdev.toml"), "l2 = \"two\"\n").unwrap();
     fails(&env.run(&["up"]), 2, &["opdev.toml"]);
     std::fs::remove_file(env.home.path().join("opdev.toml")).unwrap();
 
-    let out = env.cmd(&["up"]).env("OPDEV_BLOK_TIME", "3").output().unwrap();
+    let out = env
+        .cmd(&["up"])
+        .env("OPDEV_BLOK_TIME", "3")
+        .output()
+        .unwrap();
     fails(&out, 2, &["OPDEV_BLOK_TIME"]);
     let out = env.cmd(&["up"]).env("OPDEV_L2", "many").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -90,7 +130,15 @@ fn invalid_values_and_unknown_keys() {
 #[test]
 fn commands_on_a_devnet_that_does_not_exist() {
     let env = Env::new("ghost");
-    for args in [&["down"][..], &["status"], &["logs"], &["restart", "l1"], &["smoke"], &["purge", "--yes"], &["deploy", "l1", "--binary", "/bin/true"]] {
+    for args in [
+        &["down"][..],
+        &["status"],
+        &["logs"],
+        &["restart", "l1"],
+        &["smoke"],
+        &["purge", "--yes"],
+        &["deploy", "l1", "--binary", "/bin/true"],
+    ] {
         let out = env.run(args);
         fails(&out, 3, &["'ghost'", "does not exist"]);
     }
@@ -121,7 +169,11 @@ fn second_up_of_a_running_devnet_is_refused_by_the_lock() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("was not running"));
 
     // A chain-changing setting on an existing devnet needs --fresh.
-    fails(&env.run(&["up", "--l1-chain-id", "1234"]), 2, &["l1_chain_id", "new chain"]);
+    fails(
+        &env.run(&["up", "--l1-chain-id", "1234"]),
+        2,
+        &["l1_chain_id", "new chain"],
+    );
     env.ok(&["up", "-q", "--l1-chain-id", "1234", "--fresh"]);
     assert_eq!(env.status()["endpoints"]["l1"]["chain_id"], 1234);
 }
@@ -130,7 +182,11 @@ fn second_up_of_a_running_devnet_is_refused_by_the_lock() {
 fn purge_without_yes_and_without_a_terminal_is_refused() {
     let env = Env::new("keep");
     env.ok(&["up", "-q", "--ports", "auto"]);
-    let out = env.cmd(&["purge"]).stdin(std::process::Stdio::null()).output().unwrap();
+    let out = env
+        .cmd(&["purge"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     fails(&out, 2, &["without confirmation"]);
     assert!(env.devnet_dir().exists());
 }
@@ -139,10 +195,24 @@ fn purge_without_yes_and_without_a_terminal_is_refused() {
 fn service_that_exits_at_once_fails_up_with_its_last_log_lines() {
     let env = Env::new("crash");
     let dir = tempfile::tempdir().unwrap();
-    let bad = script(dir.path(), "anvil", "echo 'fatal: cannot open the flux capacitor' >&2\nexit 3");
-    let out = env.run(&["up", "--ports", "auto", "--anvil-bin", bad.to_str().unwrap()]);
+    let bad = script(
+        dir.path(),
+        "anvil",
+        "echo 'fatal: cannot open the flux capacitor' >&2\nexit 3",
+    );
+    let out = env.run(&[
+        "up",
+        "--ports",
+        "auto",
+        "--anvil-bin",
+        bad.to_str().unwrap(),
+    ]);
     fails(&out, 8, &["did not become ready", "exit code 3"]);
-    assert!(stderr(&out).contains("| fatal: cannot open the flux capacitor"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("| fatal: cannot open the flux capacitor"),
+        "{}",
+        text(&out)
+    );
     nothing_left(&env);
 }
 
@@ -151,14 +221,34 @@ fn service_that_never_becomes_ready_is_named_and_stopped() {
     let env = Env::new("hang");
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pids");
-    let body = format!("echo $$ >> {}\necho 'listening nowhere'\nexec sleep 600", pidfile.display());
+    let body = format!(
+        "echo $$ >> {}\necho 'listening nowhere'\nexec sleep 600",
+        pidfile.display()
+    );
     let bad = script(dir.path(), "anvil", &body);
-    let out = env.run(&["up", "--ports", "auto", "--l1-block-time", "0", "--block-time", "0", "--anvil-bin", bad.to_str().unwrap()]);
+    let out = env.run(&[
+        "up",
+        "--ports",
+        "auto",
+        "--l1-block-time",
+        "0",
+        "--block-time",
+        "0",
+        "--anvil-bin",
+        bad.to_str().unwrap(),
+    ]);
     fails(&out, 8, &["did not become ready", "chain id"]);
-    assert!(stderr(&out).contains("| listening nowhere"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("| listening nowhere"),
+        "{}",
+        text(&out)
+    );
     nothing_left(&env);
     let pids = std::fs::read_to_string(&pidfile).unwrap();
     for pid in pids.lines() {
-        assert!(!alive(pid.parse().unwrap()), "process {pid} of the failed service is still running");
+        assert!(
+            !alive(pid.parse().unwrap()),
+            "process {pid} of the failed service is still running"
+        );
     }
 }

@@ -11,7 +11,11 @@ use crate::support::{Env, alive, eventually, head, text};
 const DEV0: Address = address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
 
 async fn balance(rpc: &str, who: Address) -> U256 {
-    ProviderBuilder::new().connect_http(rpc.parse().unwrap()).get_balance(who).await.unwrap()
+    ProviderBuilder::new()
+        .connect_http(rpc.parse().unwrap())
+        .get_balance(who)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -26,7 +30,10 @@ async fn up_smoke_down_up_resumes_state_then_purge() {
     // Ready means: every RPC answers and blocks advance.
     for (_, rpc) in &rpcs {
         let first = head(rpc).await;
-        assert!(eventually(5, async || head(rpc).await > first).await, "{rpc} makes no blocks");
+        assert!(
+            eventually(5, async || head(rpc).await > first).await,
+            "{rpc} makes no blocks"
+        );
     }
 
     // The smoke check deploys and drives a Counter on every chain.
@@ -37,20 +44,41 @@ async fn up_smoke_down_up_resumes_state_then_purge() {
     let mut counters = Vec::new();
     for (chain, (_, rpc)) in chains.iter().zip(&rpcs) {
         assert_eq!(chain["report"]["value"], "0x1");
-        let counter: Address = chain["report"]["counter"].as_str().unwrap().parse().unwrap();
-        assert_eq!(opdev_chain::smoke::counter_value(rpc, counter).await.unwrap(), U256::from(1));
+        let counter: Address = chain["report"]["counter"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            opdev_chain::smoke::counter_value(rpc, counter)
+                .await
+                .unwrap(),
+            U256::from(1)
+        );
         counters.push(counter);
     }
-    let balances_before: Vec<U256> = futures::future::join_all(rpcs.iter().map(|(_, r)| balance(r, DEV0))).await;
+    let balances_before: Vec<U256> =
+        futures::future::join_all(rpcs.iter().map(|(_, r)| balance(r, DEV0))).await;
     let heads_before: Vec<u64> = futures::future::join_all(rpcs.iter().map(|(_, r)| head(r))).await;
-    let pids: Vec<u64> = env.status()["services"].as_array().unwrap().iter().map(|s| s["pid"].as_u64().unwrap()).collect();
+    let pids: Vec<u64> = env.status()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
 
     // down stops every process and keeps the data.
     let down = env.json(&["down"]);
     assert_eq!(down["was_running"], true);
     let status = env.status();
     assert_eq!(status["running"], false);
-    assert!(status["services"].as_array().unwrap().iter().all(|s| s["state"] == "stopped"));
+    assert!(
+        status["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "stopped")
+    );
     for pid in pids {
         assert!(!alive(pid), "service pid {pid} survived down");
     }
@@ -60,8 +88,17 @@ async fn up_smoke_down_up_resumes_state_then_purge() {
     env.ok(&["up", "-q"]);
     assert_eq!(env.rpcs(), rpcs, "endpoints changed across down/up");
     for (i, (_, rpc)) in rpcs.iter().enumerate() {
-        assert_eq!(opdev_chain::smoke::counter_value(rpc, counters[i]).await.unwrap(), U256::from(1));
-        assert_eq!(balance(rpc, DEV0).await, balances_before[i], "balance changed on {rpc}");
+        assert_eq!(
+            opdev_chain::smoke::counter_value(rpc, counters[i])
+                .await
+                .unwrap(),
+            U256::from(1)
+        );
+        assert_eq!(
+            balance(rpc, DEV0).await,
+            balances_before[i],
+            "balance changed on {rpc}"
+        );
         assert!(head(rpc).await >= heads_before[i], "{rpc} lost blocks");
     }
 
@@ -79,7 +116,11 @@ async fn killed_service_is_restarted_and_the_devnet_still_passes_smoke() {
     let before = env.service("l2-1");
     let pid = before["pid"].as_u64().unwrap();
     assert_eq!(before["restarts"], 0);
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let restarted = eventually(15, async || {
         let s = env.service("l2-1");
         s["restarts"] == 1 && s["state"] == "ready" && s["pid"].as_u64() != Some(pid)
@@ -88,7 +129,10 @@ async fn killed_service_is_restarted_and_the_devnet_still_passes_smoke() {
     assert!(restarted, "l2-1 was not restarted: {}", env.service("l2-1"));
     assert!(!crate::support::alive(pid));
     let log = std::fs::read_to_string(env.devnet_dir().join("logs/l2-1.log")).unwrap();
-    assert!(log.contains("killed by SIGKILL"), "the restart is not in the log");
+    assert!(
+        log.contains("killed by SIGKILL"),
+        "the restart is not in the log"
+    );
     assert_eq!(env.json(&["smoke"])["ok"], true);
 }
 
@@ -97,10 +141,28 @@ async fn three_l2s_with_consecutive_ids_and_status_json_keys() {
     let env = Env::new("three");
     env.ok(&["up", "-q", "--l2", "3", "--ports", "auto"]);
     let status = env.status();
-    for key in ["name", "profile", "runtime", "services", "endpoints", "running", "data_dir"] {
-        assert!(status.get(key).is_some(), "status --json lacks {key}: {status}");
+    for key in [
+        "name",
+        "profile",
+        "runtime",
+        "services",
+        "endpoints",
+        "running",
+        "data_dir",
+    ] {
+        assert!(
+            status.get(key).is_some(),
+            "status --json lacks {key}: {status}"
+        );
     }
-    assert_eq!((status["name"].as_str(), status["profile"].as_str(), status["runtime"].as_str()), (Some("three"), Some("lite"), Some("native")));
+    assert_eq!(
+        (
+            status["name"].as_str(),
+            status["profile"].as_str(),
+            status["runtime"].as_str()
+        ),
+        (Some("three"), Some("lite"), Some("native"))
+    );
     let services = status["services"].as_array().unwrap();
     assert_eq!(services.len(), 4);
     for s in services {
@@ -108,7 +170,12 @@ async fn three_l2s_with_consecutive_ids_and_status_json_keys() {
         assert!(s["restarts"].is_u64() && s["name"].is_string() && s["pid"].is_u64());
     }
     assert_eq!(status["endpoints"]["l1"]["chain_id"], 900);
-    let l2: Vec<u64> = status["endpoints"]["l2"].as_array().unwrap().iter().map(|c| c["chain_id"].as_u64().unwrap()).collect();
+    let l2: Vec<u64> = status["endpoints"]["l2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["chain_id"].as_u64().unwrap())
+        .collect();
     assert_eq!(l2, [901, 902, 903]);
     for (_, rpc) in env.rpcs() {
         assert!(rpc.starts_with("http://127.0.0.1:"));

@@ -16,7 +16,10 @@ pub(crate) struct Env {
 
 impl Env {
     pub(crate) fn new(name: &str) -> Self {
-        Self { home: tempfile::tempdir().expect("temp dir"), name: name.to_owned() }
+        Self {
+            home: tempfile::tempdir().expect("temp dir"),
+            name: name.to_owned(),
+        }
     }
 
     pub(crate) fn cmd(&self, args: &[&str]) -> Command {
@@ -38,7 +41,11 @@ impl Env {
     /// Runs opdev and panics with its output unless it succeeds.
     pub(crate) fn ok(&self, args: &[&str]) -> Output {
         let out = self.run(args);
-        assert!(out.status.success(), "opdev {args:?} failed: {}", text(&out));
+        assert!(
+            out.status.success(),
+            "opdev {args:?} failed: {}",
+            text(&out)
+        );
         out
     }
 
@@ -64,13 +71,24 @@ impl Env {
         let endpoints = &status["endpoints"];
         std::iter::once(&endpoints["l1"])
             .chain(endpoints["l2"].as_array().unwrap())
-            .map(|c| (c["service"].as_str().unwrap().to_owned(), c["rpc"].as_str().unwrap().to_owned()))
+            .map(|c| {
+                (
+                    c["service"].as_str().unwrap().to_owned(),
+                    c["rpc"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect()
     }
 
     pub(crate) fn service(&self, name: &str) -> Value {
         let status = self.status();
-        status["services"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned().unwrap()
+        status["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap()
     }
 }
 
@@ -97,12 +115,18 @@ pub(crate) fn stderr(out: &Output) -> String {
 
 /// The anvil opdev runs here (installed through opdev's own resolution when missing).
 pub(crate) fn anvil() -> PathBuf {
-    opdev_orchestrator::tools::anvil(None, |_| {}).expect("anvil resolves").path
+    opdev_orchestrator::tools::anvil(None, |_| {})
+        .expect("anvil resolves")
+        .path
 }
 
 /// Head of the chain at `rpc`.
 pub(crate) async fn head(rpc: &str) -> u64 {
-    opdev_chain::rpc::Probe::new(rpc).unwrap().block_number().await.expect("head")
+    opdev_chain::rpc::Probe::new(rpc)
+        .unwrap()
+        .block_number()
+        .await
+        .expect("head")
 }
 
 /// Polls `f` until it returns true or `secs` pass.
