@@ -68,9 +68,21 @@ pub(crate) enum Command {
     List,
     /// Delete a devnet entirely: stop it, remove its data folder.
     Purge(PurgeArgs),
+    /// Run one of opdev's own services in the foreground (`up` starts them as devnet services).
+    #[command(subcommand)]
+    Serve(ServeCommand),
     /// Run a devnet's supervisor (used by `up`; not for direct use).
     #[command(hide = true)]
     Supervise,
+}
+
+/// opdev's own services. Each logs to stderr and stops on SIGTERM or SIGINT.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServeCommand {
+    /// Copy every block, transaction, receipt and log of the chains into PostgreSQL.
+    Indexer(opdev_indexer::ServeArgs),
+    /// Hand out test ETH over HTTP, rate-limited, every distribution recorded.
+    Faucet(opdev_faucet::ServeArgs),
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,10 @@ use crate::{cli::Cli, output::Printer};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.json, cli.global.quiet, cli.global.color);
-    let supervising = matches!(cli.command, cli::Command::Supervise);
+    let supervising = matches!(
+        cli.command,
+        cli::Command::Supervise | cli::Command::Serve(_)
+    );
     let foreground = matches!(&cli.command, cli::Command::Up(up) if up.foreground);
     init_tracing(cli.global.verbose, supervising || foreground);
     let runtime = tokio::runtime::Builder::new_current_thread()

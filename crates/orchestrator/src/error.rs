@@ -157,6 +157,14 @@ pub enum Error {
         /// Extra lines (a service's last log lines).
         details: Vec<String>,
     },
+    /// One of opdev's own services (`opdev serve …`) stopped with an error.
+    #[error("{service}: {reason}")]
+    Service {
+        /// The service.
+        service: String,
+        /// Its error, with its causes.
+        reason: String,
+    },
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -199,6 +207,7 @@ impl Error {
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => ExitCode::Usage,
             Self::Chain(opdev_chain::ChainError::Smoke { .. }) => ExitCode::SmokeFailed,
             Self::Reported { code, .. } => *code,
+            Self::Service { .. } => ExitCode::Internal,
             Self::NoHome | Self::Supervisor { .. } | Self::Chain(_) | Self::Io { .. } => {
                 ExitCode::Internal
             }
@@ -218,6 +227,7 @@ impl Error {
             Self::PortInUse { .. } => "stop what uses it, choose other ports (--l1-port, --l2-port), or pass --ports auto".into(),
             Self::Binary { .. } => "give the path of an existing executable file".into(),
             Self::ToolMissing { tool, .. } if tool == "anvil" => "install Node.js and npm (opdev then installs anvil itself), put Foundry's anvil on PATH, or pass --anvil-bin PATH".into(),
+            Self::ToolMissing { tool, .. } if tool == "postgresql" => "install it (Debian: apt-get install postgresql), pass --postgres-url URL of a server you run, or --no-indexer".into(),
             Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
             Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),

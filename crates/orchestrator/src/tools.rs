@@ -173,6 +173,35 @@ pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Res
     })
 }
 
+/// The folder holding PostgreSQL's server programs (`initdb`, `postgres`, `pg_ctl`): where
+/// `initdb` is on PATH, else the newest `/usr/lib/postgresql/<version>/bin` (Debian's layout).
+pub fn postgres_bin_dir() -> Result<PathBuf, Error> {
+    if let Ok(initdb) = which::which("initdb") {
+        let real = std::fs::canonicalize(&initdb).unwrap_or(initdb);
+        if let Some(dir) = real.parent().filter(|d| d.join("postgres").is_file()) {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| Error::ToolMissing {
+            tool: "postgresql".into(),
+            reason: "initdb is not on PATH and /usr/lib/postgresql/*/bin has no server".into(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

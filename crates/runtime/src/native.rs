@@ -563,8 +563,13 @@ impl ServiceActor {
 
     fn spawn(&self) -> Result<Child, String> {
         let data = self.data.to_string_lossy().into_owned();
-        let mut cmd = Command::new(&self.spec.artifact.binary);
-        cmd.args(self.spec.resolved_args(&data))
+        let (program, args) = command_line(
+            &self.spec.artifact.binary,
+            self.spec.resolved_args(&data),
+            self.spec.unprivileged,
+        )?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
             .envs(&self.spec.env)
             .current_dir(&self.data)
             .stdin(Stdio::null())
@@ -593,6 +598,39 @@ impl ServiceActor {
         }
         Ok(child)
     }
+}
+
+/// The program and arguments to execute. A program that refuses root, started by root, runs in
+/// a new user namespace (util-linux `unshare`) as uid/gid 1000 mapped onto root: it believes it
+/// is unprivileged, while its files stay owned by the user running opdev and every path opdev can
+/// reach stays reachable (a separate system user could not enter a 0700 home folder).
+pub fn command_line(
+    program: &Path,
+    args: Vec<String>,
+    unprivileged: bool,
+) -> Result<(PathBuf, Vec<String>), String> {
+    if !unprivileged || !nix::unistd::geteuid().is_root() {
+        return Ok((program.to_path_buf(), args));
+    }
+    let unshare = which_unshare()
+        .ok_or("running as root needs util-linux's `unshare` to drop root for this program")?;
+    let mut all = vec![
+        "--user".to_owned(),
+        "--map-user=1000".into(),
+        "--map-group=1000".into(),
+        "--".into(),
+    ];
+    all.push(program.to_string_lossy().into_owned());
+    all.extend(args);
+    Ok((unshare, all))
+}
+
+fn which_unshare() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain(["/usr/bin".into(), "/bin".into()])
+        .map(|d| d.join("unshare"))
+        .find(|p| p.is_file())
 }
 
 async fn copy_to_log(mut pipe: Box<dyn AsyncRead + Send + Unpin>, log: Arc<Mutex<RotatingLog>>) {

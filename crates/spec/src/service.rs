@@ -38,6 +38,10 @@ pub struct ServiceSpec {
     /// How long a stop waits after SIGTERM before SIGKILL.
     #[serde(with = "millis")]
     pub stop_grace: Duration,
+    /// The program refuses to run as root (PostgreSQL): when opdev runs as root, run it as an
+    /// unprivileged user.
+    #[serde(default)]
+    pub unprivileged: bool,
 }
 
 impl ServiceSpec {
@@ -55,7 +59,29 @@ impl ServiceSpec {
             depends_on: Vec::new(),
             restart: RestartPolicy::default(),
             stop_grace: Duration::from_secs(5),
+            unprivileged: false,
         }
+    }
+
+    /// A one-shot job (a deployment, an `initdb`): ready when it exits with code 0.
+    pub fn one_shot(name: impl Into<String>, artifact: Artifact) -> Self {
+        let mut spec = Self::daemon(name, artifact);
+        spec.kind = ServiceKind::OneShot;
+        spec.restart = RestartPolicy::Never;
+        spec.ready = vec![WaitFor::Exit];
+        spec
+    }
+
+    /// Adds an environment variable.
+    pub fn with_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Marks the program as one that must not run as root.
+    pub fn run_unprivileged(mut self) -> Self {
+        self.unprivileged = true;
+        self
     }
 
     /// Appends command-line arguments.

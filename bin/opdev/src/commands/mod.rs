@@ -17,6 +17,7 @@ mod list;
 mod logs;
 mod purge;
 mod restart;
+mod serve;
 mod smoke;
 mod status;
 mod supervise;
@@ -70,6 +71,7 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Smoke => smoke::run(&ctx).await,
         Command::List => list::run(&ctx).await,
         Command::Purge(args) => purge::run(&ctx, args).await,
+        Command::Serve(service) => serve::run(service).await,
         Command::Supervise => supervise::run(&ctx).await,
     }
 }
