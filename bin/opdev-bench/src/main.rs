@@ -13,6 +13,8 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod faucet;
+
 /// opdev's benchmarks.
 #[derive(Debug, Parser)]
 #[command(name = "opdev-bench", about)]
@@ -42,6 +44,23 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Faucet claims per second for distinct addresses (real anvil, automine unless
+    /// --block-time, and PostgreSQL), against the floor of the same number of signed transfers
+    /// sent straight to the node.
+    Faucet {
+        /// Runs (at least 5).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Claims per run.
+        #[arg(long, default_value_t = 200)]
+        claims: usize,
+        /// anvil block time in seconds [default: automine].
+        #[arg(long)]
+        block_time: Option<u64>,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -64,6 +83,16 @@ fn main() -> Result<()> {
                 opdev.display()
             );
             lifecycle(&opdev, runs, l2, block_time, json)
+        }
+        Bench::Faucet {
+            runs,
+            claims,
+            block_time,
+            json,
+        } => {
+            ensure!(runs >= 5, "at least 5 runs, for a median worth reading");
+            ensure!(claims >= 1, "at least one claim per run");
+            faucet::run(runs, claims, block_time, json)
         }
     }
 }

@@ -83,6 +83,11 @@ pub(crate) enum ServeCommand {
     Indexer(opdev_indexer::ServeArgs),
     /// Hand out test ETH over HTTP, rate-limited, every distribution recorded.
     Faucet(opdev_faucet::ServeArgs),
+    /// Probe the chains, serve their metrics and the disk's, log alert notifications.
+    Exporter(opdev_telemetry::ServeArgs),
+    /// Top an account up on every chain (anvil_setBalance); a one-shot step of `up`.
+    #[command(hide = true)]
+    Fund(FundArgs),
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +190,46 @@ pub(crate) struct UpArgs {
         value_name = "PATH"
     )]
     pub(crate) anvil_bin: Option<PathBuf>,
+
+    /// Use this PostgreSQL server instead of running one [default: run the machine's PostgreSQL].
+    #[arg(long, env = "OPDEV_POSTGRES_URL", help_heading = "Services", value_name = "URL", hide_env_values = true)]
+    pub(crate) postgres_url: Option<String>,
+    /// Run the indexer [default: true].
+    #[arg(long, env = "OPDEV_INDEXER", help_heading = "Services", value_name = "BOOL")]
+    pub(crate) indexer: Option<bool>,
+    /// Leave the indexer out (same as --indexer false).
+    #[arg(long, help_heading = "Services", conflicts_with = "indexer")]
+    pub(crate) no_indexer: bool,
+    /// Run the faucet [default: true].
+    #[arg(long, env = "OPDEV_FAUCET", help_heading = "Services", value_name = "BOOL")]
+    pub(crate) faucet: Option<bool>,
+    /// Leave the faucet out (same as --faucet false).
+    #[arg(long, help_heading = "Services", conflicts_with = "faucet")]
+    pub(crate) no_faucet: bool,
+    /// Run Prometheus, Alertmanager and the chain exporter [default: true].
+    #[arg(long, env = "OPDEV_MONITORING", help_heading = "Services", value_name = "BOOL")]
+    pub(crate) monitoring: Option<bool>,
+    /// Leave the monitoring stack out (same as --monitoring false).
+    #[arg(long, help_heading = "Services", conflicts_with = "monitoring")]
+    pub(crate) no_monitoring: bool,
+    /// Port of one of opdev's own services, as SERVICE=PORT (repeatable; services: explorer
+    /// 4000, faucet 4001, indexer 4002, exporter 4003, postgres 5433, prometheus 9090,
+    /// alertmanager 9093).
+    #[arg(
+        long = "service-port",
+        env = "OPDEV_SERVICE_PORTS",
+        value_delimiter = ',',
+        help_heading = "Ports",
+        value_name = "SERVICE=PORT",
+        value_parser = parse_service_port
+    )]
+    pub(crate) service_ports: Vec<(String, u16)>,
+}
+
+fn parse_service_port(s: &str) -> Result<(String, u16), String> {
+    let (service, port) = s.split_once('=').ok_or_else(|| format!("{s:?} is not SERVICE=PORT"))?;
+    let port = port.parse::<u16>().map_err(|e| format!("port of {service}: {e}"))?;
+    Ok((service.to_owned(), port))
 }
 
 fn parse<T: std::str::FromStr<Err = opdev_spec::ConfigError>>(s: &str) -> Result<T, String> {
@@ -210,8 +255,26 @@ impl UpArgs {
             mnemonic: self.mnemonic.clone(),
             anvil_bin: self.anvil_bin.clone(),
             state_interval: self.state_interval,
+            postgres_url: self.postgres_url.clone(),
+            indexer: if self.no_indexer { Some(false) } else { self.indexer },
+            faucet: if self.no_faucet { Some(false) } else { self.faucet },
+            monitoring: if self.no_monitoring { Some(false) } else { self.monitoring },
+            service_ports: (!self.service_ports.is_empty()).then(|| self.service_ports.iter().cloned().collect()),
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FundArgs {
+    /// A chain, as NAME=CHAIN_ID=RPC_URL (repeatable).
+    #[arg(long = "chain", value_name = "NAME=ID=URL", required = true)]
+    pub(crate) chains: Vec<String>,
+    /// The account to fund.
+    #[arg(long)]
+    pub(crate) address: String,
+    /// The balance it should have at least, in ETH.
+    #[arg(long)]
+    pub(crate) eth: u64,
 }
 
 #[derive(Debug, Args)]

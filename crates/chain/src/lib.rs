@@ -3,8 +3,13 @@
 //! deploys and drives the Counter contract ([`smoke`]).
 
 pub mod accounts;
+pub mod fund;
+pub mod http;
 pub mod rpc;
 pub mod smoke;
+
+/// Ethereum primitive types (addresses, 256-bit integers), for crates that take no alloy of their own.
+pub use alloy::primitives;
 
 /// A failure talking to a chain, read after "failed to …".
 #[derive(Debug, thiserror::Error)]

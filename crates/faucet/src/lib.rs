@@ -1,22 +1,145 @@
-//! The faucet: rate-limited test ETH on every chain of a devnet. (Under construction.)
+//! The faucet: rate-limited test ETH on every chain of a devnet, served over HTTP on 127.0.0.1
+//! by `opdev serve faucet`. Claims are reserved, counted and recorded in PostgreSQL (so limits
+//! survive restarts), sent through a per-chain nonce manager (so simultaneous claims each get
+//! their own nonce), and measured in Prometheus metrics. [`client`] is what the CLI calls.
+//!
+//! Start it in-process with [`start`] (binds, migrates, returns the bound address) or run it to
+//! completion with [`serve`]. The API is described in `docs/faucet.md`.
 
+pub mod claim;
+pub mod client;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod nonce;
+mod page;
+pub mod store;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-/// `opdev serve faucet` arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// A chain to serve, as NAME=CHAIN_ID=RPC_URL (repeat for each chain).
-    #[arg(long = "chain", value_name = "NAME=ID=URL", required = true)]
-    pub chains: Vec<String>,
-    /// Address of the HTTP server.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub listen: String,
-    /// PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+pub use crate::{
+    claim::{ClaimError, ClaimResponse},
+    config::{ChainConfig, Config, ConfigError, Limit, Limits, ServeArgs},
+    store::{ClaimRecord, Outcome, StoreError},
+};
+
+/// How long the faucet waits at start for PostgreSQL to accept the migration.
+const DATABASE_WAIT: Duration = Duration::from_secs(15);
+
+/// Why the faucet did not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaucetError {
+    /// Bad settings.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database is unusable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A chain's RPC URL is unusable.
+    #[error(transparent)]
+    Chain(#[from] nonce::SendError),
+    /// The listen address could not be bound.
+    #[error("bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("serve HTTP: {0}")]
+    Serve(std::io::Error),
 }
 
-/// Runs the faucet until `stop` is cancelled.
-pub async fn serve(_args: ServeArgs, _stop: CancellationToken) -> anyhow::Result<()> {
-    anyhow::bail!("the faucet is under construction")
+/// A faucet running in the background.
+#[derive(Debug)]
+pub struct Running {
+    /// The address the HTTP server is bound to.
+    pub local_addr: SocketAddr,
+    task: JoinHandle<Result<(), FaucetError>>,
+}
+
+impl Running {
+    /// `http://<local_addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Waits until the server has stopped (after its stop token is cancelled).
+    pub async fn wait(self) -> Result<(), FaucetError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(FaucetError::Serve(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// Runs `opdev serve faucet` until `stop` is cancelled. The key comes from `FAUCET_PRIVATE_KEY`.
+pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<()> {
+    let config = Config::from_args(&args)?;
+    start(config, stop).await?.wait().await?;
+    Ok(())
+}
+
+/// Migrates the database, binds `config.listen`, logs `listening on ADDR` and serves in a
+/// background task until `stop` is cancelled.
+pub async fn start(config: Config, stop: CancellationToken) -> Result<Running, FaucetError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| FaucetError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    serve_with(config, listener, stop).await
+}
+
+/// Like [`start`], on a listener the caller bound.
+pub async fn serve_with(
+    config: Config,
+    listener: TcpListener,
+    stop: CancellationToken,
+) -> Result<Running, FaucetError> {
+    let store = store::Store::new(&config.database_url, config.pool_size)?;
+    migrate(&store, &stop).await?;
+    let faucet = Arc::new(claim::Faucet::new(config, store)?);
+    let local_addr = listener.local_addr().map_err(FaucetError::Serve)?;
+    let chains: Vec<String> = faucet
+        .chains
+        .iter()
+        .map(|c| format!("{}={}", c.config.name, c.config.chain_id))
+        .collect();
+    tracing::info!(
+        faucet = %faucet.config.signer.address(),
+        chains = %chains.join(","),
+        "listening on {local_addr}"
+    );
+    let app = http::router(faucet).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+            .map_err(FaucetError::Serve)?;
+        tracing::info!("faucet stopped");
+        Ok(())
+    });
+    Ok(Running { local_addr, task })
+}
+
+/// Runs the migration, retrying while PostgreSQL is still starting (bounded).
+async fn migrate(store: &store::Store, stop: &CancellationToken) -> Result<(), FaucetError> {
+    let deadline = tokio::time::Instant::now() + DATABASE_WAIT;
+    loop {
+        match store.migrate().await {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() < deadline && !stop.is_cancelled() => {
+                tracing::debug!(error = %e, "database not ready, retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod lock;
 pub mod plan;
 pub mod ports;
 pub mod protocol;
+pub mod secrets;
 pub mod tools;
 
 pub use error::{Error, ExitCode};

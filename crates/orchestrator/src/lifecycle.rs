@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use opdev_profiles::Tools;
+use opdev_profiles::{Inputs, Tools};
 use opdev_runtime::logs;
 use opdev_spec::{DevnetConfig, PortMode, RuntimeKind, Settings};
 use tracing::info;
@@ -24,7 +24,7 @@ use crate::{
     plan::Plan,
     ports,
     protocol::{Event, Request, Response, SupervisorState},
-    tools,
+    secrets, tools,
 };
 
 /// What `up` asks for.
@@ -34,6 +34,8 @@ pub struct UpOptions {
     pub settings: Settings,
     /// Start new chains even if the devnet exists (its chain data is deleted).
     pub fresh: bool,
+    /// The opdev executable that runs opdev's own services.
+    pub opdev: PathBuf,
 }
 
 /// A devnet ready to be launched: config saved, specs written, `up.lock` held.
@@ -112,7 +114,10 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
         )),
         Err(e) => return Err(e),
     };
-    let services = opdev_profiles::services(&config, &Tools { anvil })?;
+    let postgres = if config.runs_postgres() { Some(tools::postgres_bin_dir()?) } else { None };
+    let tools = Tools { anvil, opdev: opts.opdev.clone(), postgres };
+    let secrets = secrets::preview(&devnet);
+    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets })?;
     Ok((Plan::new(&config, services), config))
 }
 
@@ -155,9 +160,11 @@ pub fn prepare(
     let t = Instant::now();
     let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
     info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
+    let postgres = if config.runs_postgres() { Some(tools::postgres_bin_dir()?) } else { None };
     for (service, binary) in &config.binaries {
         tools::check_executable(&format!("binary of {service}"), binary)?;
     }
+    let tools = Tools { anvil: anvil.path, opdev: opts.opdev.clone(), postgres };
     timings.push(("tools".to_owned(), t.elapsed()));
 
     let t = Instant::now();
@@ -170,6 +177,12 @@ pub fn prepare(
         if opts.settings.l2_port.is_none() {
             config.l2.iter_mut().for_each(|c| c.port = 0);
         }
+        let named = opts.settings.service_ports.clone().unwrap_or_default();
+        for (service, port) in config.service_ports.iter_mut() {
+            if !named.contains_key(service) {
+                *port = 0;
+            }
+        }
     }
     let picked = ports::ensure(&mut config)?;
     if !created {
@@ -181,7 +194,8 @@ pub fn prepare(
     }
     timings.push(("ports".to_owned(), t.elapsed()));
 
-    let services = opdev_profiles::services(&config, &Tools { anvil: anvil.path })?;
+    let secrets = secrets::load_or_create(&devnet)?;
+    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets })?;
     let plan = Plan::new(&config, services);
     if opts.fresh && !created {
         let data = devnet.data_dir();

@@ -49,28 +49,24 @@ pub fn pick_free(taken: &[u16]) -> Result<u16, Error> {
     ))
 }
 
-/// Makes every chain port of `config` usable: in fixed mode a busy port is an error naming it;
-/// in auto mode a busy (or unset) port is replaced by a free one. Returns the ports that changed.
+/// Makes every port of `config` (chains and opdev's own services) usable: in fixed mode a busy
+/// port is an error naming it; in auto mode a busy (or unset, 0) port is replaced by a free one.
+/// Returns the ports that changed.
 pub fn ensure(config: &mut DevnetConfig) -> Result<Vec<(String, u16)>, Error> {
     let mut changed = Vec::new();
-    let mode = config.ports;
     let mut taken: Vec<u16> = Vec::new();
-    for chain in config.chains_mut() {
-        if chain.port != 0 && is_free(chain.port) && !taken.contains(&chain.port) {
-            taken.push(chain.port);
+    for (service, port) in config.ports_in_use() {
+        if port != 0 && !taken.contains(&port) && is_free(port) {
+            taken.push(port);
             continue;
         }
-        match mode {
-            PortMode::Fixed => {
-                return Err(Error::PortInUse {
-                    port: chain.port,
-                    service: chain.service.clone(),
-                });
-            }
+        match config.ports {
+            PortMode::Fixed => return Err(Error::PortInUse { port, service }),
             PortMode::Auto => {
-                chain.port = pick_free(&taken)?;
-                taken.push(chain.port);
-                changed.push((chain.service.clone(), chain.port));
+                let new = pick_free(&taken)?;
+                taken.push(new);
+                config.set_port(&service, new);
+                changed.push((service, new));
             }
         }
     }

@@ -1,18 +1,62 @@
 //! Profiles turn a resolved [`DevnetConfig`] into the graph of [`ServiceSpec`]s a runtime runs.
-//! A profile never starts anything and never touches the disk: the same config always gives the
-//! same specs, so `up --plan` shows exactly what `up` does.
+//! A profile never starts anything and never touches the disk: the same inputs always give the
+//! same specs, so `up --plan` shows exactly what `up` does. One file per service family: the
+//! chains ([`lite`]), the database ([`data`]), opdev's own services ([`own`]).
 
 use std::path::PathBuf;
 
 use opdev_spec::{DevnetConfig, Profile, ServiceSpec};
 
+pub mod data;
 pub mod lite;
+pub mod own;
 
 /// Paths of the external tools a profile needs, resolved by the orchestrator beforehand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tools {
     /// The anvil executable.
     pub anvil: PathBuf,
+    /// The opdev executable, which runs opdev's own services (`opdev serve …`).
+    pub opdev: PathBuf,
+    /// PostgreSQL's server programs folder, when the devnet runs its own PostgreSQL.
+    pub postgres: Option<PathBuf>,
+}
+
+/// Secrets generated for the devnet (kept 0600 in its `secrets/` folder).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secrets {
+    /// Folder holding the secret files.
+    pub dir: PathBuf,
+    /// Password of the `opdev` role of the devnet's PostgreSQL.
+    pub postgres_password: String,
+    /// Private key (0x hex) of the faucet's account.
+    pub faucet_key: String,
+    /// Address of the faucet's account (derived from the key by the orchestrator).
+    pub faucet_address: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Secrets {
+    /// The file initdb reads the PostgreSQL password from.
+    pub fn postgres_password_file(&self) -> PathBuf {
+        self.dir.join("postgres.password")
+    }
+}
+
+/// Everything a profile reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The devnet's config.
+    pub config: &'a DevnetConfig,
+    /// Resolved tools.
+    pub tools: &'a Tools,
+    /// The devnet's secrets.
+    pub secrets: &'a Secrets,
 }
 
 /// Why a profile could not build its services.
@@ -25,15 +69,57 @@ pub enum ProfileError {
 }
 
 /// The services of `config`'s profile, dependencies before dependents.
-pub fn services(config: &DevnetConfig, tools: &Tools) -> Result<Vec<ServiceSpec>, ProfileError> {
+pub fn services(inputs: Inputs<'_>) -> Result<Vec<ServiceSpec>, ProfileError> {
+    let config = inputs.config;
     let mut specs = match config.profile {
-        Profile::Lite => lite::services(config, tools),
+        Profile::Lite => lite::services(config, inputs.tools),
         Profile::Full => return Err(ProfileError::Unavailable(Profile::Full)),
     };
+    specs.extend(data::services(inputs));
+    specs.extend(own::services(inputs));
     for spec in &mut specs {
         if let Some(binary) = config.binaries.get(&spec.name) {
             spec.artifact.binary.clone_from(binary);
         }
     }
     Ok(specs)
+}
+
+/// The PostgreSQL URL the devnet's services use (with the password).
+pub fn database_url(config: &DevnetConfig, secrets: &Secrets) -> Option<String> {
+    if !config.needs_database() {
+        return None;
+    }
+    Some(match &config.postgres_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "postgres://opdev:{}@127.0.0.1:{}/postgres",
+            secrets.postgres_password,
+            config.service_port("postgres")
+        ),
+    })
+}
+
+/// The same URL with the password replaced by `***`, for display.
+pub fn masked_database_url(config: &DevnetConfig, secrets: &Secrets) -> Option<String> {
+    let url = database_url(config, secrets)?;
+    Some(match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url,
+            }
+        }
+        _ => url,
+    })
+}
+
+#[cfg(test)]
+pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
+    let _ = config;
+    (
+        Tools { anvil: "/opt/anvil".into(), opdev: "/opt/opdev".into(), postgres: Some("/usr/lib/postgresql/15/bin".into()) },
+        Secrets { dir: "/d/secrets".into(), postgres_password: "pw".into(), faucet_key: "0x01".into(), faucet_address: "0xfau".into() },
+    )
 }

@@ -61,9 +61,7 @@ mod tests {
     use super::*;
 
     fn tools() -> Tools {
-        Tools {
-            anvil: "/opt/anvil".into(),
-        }
+        Tools { anvil: "/opt/anvil".into(), opdev: "/opt/opdev".into(), postgres: None }
     }
 
     #[test]
@@ -126,7 +124,9 @@ mod tests {
         config
             .binaries
             .insert("l2-1".into(), "/tmp/my-anvil".into());
-        let specs = crate::services(&config, &tools()).unwrap();
+        let (tools, secrets) = crate::test_inputs(&config);
+        let inputs = crate::Inputs { config: &config, tools: &tools, secrets: &secrets };
+        let specs = crate::services(inputs).unwrap();
         assert_eq!(specs[0].artifact.binary, std::path::Path::new("/opt/anvil"));
         assert_eq!(
             specs[1].artifact.binary,

@@ -16,7 +16,7 @@ use nix::{
     sys::signal::{Signal, killpg},
     unistd::Pid,
 };
-use opdev_spec::{ServiceKind, ServiceSpec};
+use opdev_spec::{ServiceKind, ServiceSpec, StopSignal};
 use tokio::{
     io::{AsyncRead, AsyncReadExt},
     process::{Child, Command},
@@ -493,6 +493,10 @@ impl ServiceActor {
     /// Starts the process once and follows it until it ends or a command ends it.
     async fn run_once(&mut self, generation: u64, ever_ready: &mut bool) -> RunEnd {
         let name = self.spec.name.clone();
+        if let Err(reason) = self.setup().await {
+            return RunEnd::SpawnFailed(reason);
+        }
+        let log_start = std::fs::metadata(&self.log_path).map(|m| m.len()).unwrap_or(0);
         let mut child = match self.spawn() {
             Ok(child) => child,
             Err(reason) => return RunEnd::SpawnFailed(reason),
@@ -507,7 +511,7 @@ impl ServiceActor {
 
         let spec = self.spec.clone();
         let log_path = self.log_path.clone();
-        let ready = async move { readiness::wait(&spec, &log_path).await };
+        let ready = async move { readiness::wait(&spec, &log_path, log_start).await };
         tokio::pin!(ready);
         // A one-shot job is judged by its exit, not by readiness conditions.
         let mut ready_done = self.spec.kind == ServiceKind::OneShot;
@@ -532,7 +536,7 @@ impl ServiceActor {
                         }
                         Err(not_ready) => {
                             let reason = not_ready.to_string();
-                            terminate(&mut child, pid, self.spec.stop_grace).await;
+                            terminate(&mut child, pid, self.spec.stop_grace, self.spec.stop_signal).await;
                             return RunEnd::NotReady(reason);
                         }
                     }
@@ -541,24 +545,53 @@ impl ServiceActor {
                     let grace = self.spec.stop_grace;
                     match cmd {
                         Some(Request::Stop(reply)) => {
-                            terminate(&mut child, pid, grace).await;
+                            terminate(&mut child, pid, grace, self.spec.stop_signal).await;
                             info!(service = %name, "stopped");
                             self.note("stopped on request");
                             return RunEnd::Stopped(reply);
                         }
                         Some(Request::Restart(binary, reply)) => {
-                            terminate(&mut child, pid, grace).await;
+                            terminate(&mut child, pid, grace, self.spec.stop_signal).await;
                             self.note("restarting on request");
                             return RunEnd::Restart(binary, reply);
                         }
                         None => {
-                            terminate(&mut child, pid, grace).await;
+                            terminate(&mut child, pid, grace, self.spec.stop_signal).await;
                             return RunEnd::Orphaned;
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Runs the spec's setup command unless what it creates exists; its output goes to the log.
+    async fn setup(&self) -> Result<(), String> {
+        let Some(setup) = &self.spec.setup else { return Ok(()) };
+        let data = self.data.to_string_lossy().into_owned();
+        let creates = setup.creates.replace(opdev_spec::DATA_DIR, &data);
+        if Path::new(&creates).exists() {
+            return Ok(());
+        }
+        self.note(&format!("setup: {}", setup.program.display()));
+        let args = setup.args.iter().map(|a| a.replace(opdev_spec::DATA_DIR, &data)).collect();
+        let (program, args) = command_line(&setup.program, args, self.spec.unprivileged)?;
+        let output = Command::new(program)
+            .args(args)
+            .envs(&self.spec.env)
+            .current_dir(&self.data)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| format!("run setup {}: {e}", setup.program.display()))?;
+        if let Ok(mut log) = self.log.lock() {
+            let _ = log.write_all(&output.stdout);
+            let _ = log.write_all(&output.stderr);
+        }
+        if !output.status.success() {
+            return Err(format!("setup {} failed ({})", setup.program.display(), describe(output.status)));
+        }
+        Ok(())
     }
 
     fn spawn(&self) -> Result<Child, String> {
@@ -647,11 +680,15 @@ async fn copy_to_log(mut pipe: Box<dyn AsyncRead + Send + Unpin>, log: Arc<Mutex
     }
 }
 
-/// SIGTERM to the process group, up to `grace` for it to exit, then SIGKILL.
-async fn terminate(child: &mut Child, pid: Option<u32>, grace: Duration) {
+/// The stop signal to the process group, up to `grace` for it to exit, then SIGKILL.
+async fn terminate(child: &mut Child, pid: Option<u32>, grace: Duration, signal: StopSignal) {
     let Some(pid) = pid else { return };
     let group = Pid::from_raw(pid as i32);
-    let _ = killpg(group, Signal::SIGTERM);
+    let signal = match signal {
+        StopSignal::Term => Signal::SIGTERM,
+        StopSignal::Int => Signal::SIGINT,
+    };
+    let _ = killpg(group, signal);
     if timeout(grace, child.wait()).await.is_err() {
         warn!(
             pid,

@@ -28,15 +28,15 @@ pub struct NotReady {
 }
 
 /// Waits until every readiness condition of `spec` holds, in order, within `spec.ready_timeout`.
-/// `log` is the service's log file, for [`WaitFor::LogLine`]. [`WaitFor::Exit`] is the runtime's
-/// to judge and is skipped here.
-pub async fn wait(spec: &ServiceSpec, log: &Path) -> Result<(), NotReady> {
+/// `log` is the service's log file and `from` the offset where this start's output begins, for
+/// [`WaitFor::LogLine`]. [`WaitFor::Exit`] is the runtime's to judge and is skipped here.
+pub async fn wait(spec: &ServiceSpec, log: &Path, from: u64) -> Result<(), NotReady> {
     let deadline = Instant::now() + spec.ready_timeout;
     for cond in &spec.ready {
         let mut last = String::from("nothing yet");
         let mut baseline: Option<u64> = None;
         loop {
-            match check(spec, cond, log, &mut baseline).await {
+            match check(spec, cond, log, from, &mut baseline).await {
                 Ok(true) => break,
                 Ok(false) => {}
                 Err(seen) => last = seen,
@@ -60,6 +60,7 @@ async fn check(
     spec: &ServiceSpec,
     cond: &WaitFor,
     log: &Path,
+    from: u64,
     baseline: &mut Option<u64>,
 ) -> Result<bool, String> {
     let port = |name: &str| {
@@ -98,7 +99,11 @@ async fn check(
             }
         }
         WaitFor::LogLine { contains } => match tokio::fs::read(log).await {
-            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).contains(contains.as_str())),
+            // A rotation since the start makes the file shorter than `from`: read it all.
+            Ok(bytes) => {
+                let start = if (from as usize) <= bytes.len() { from as usize } else { 0 };
+                Ok(String::from_utf8_lossy(&bytes[start..]).contains(contains.as_str()))
+            }
             Err(e) => Err(e.to_string()),
         },
         WaitFor::Exit => Ok(true),

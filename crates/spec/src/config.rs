@@ -34,6 +34,17 @@ pub const DEFAULT_STATE_INTERVAL: u64 = 10;
 pub const MAX_L2: u32 = 8;
 /// The longest block time accepted, in seconds.
 pub const MAX_BLOCK_TIME: u64 = 3600;
+/// opdev's own services and their default ports on 127.0.0.1.
+pub const DEFAULT_SERVICE_PORTS: &[(&str, u16)] = &[
+    ("explorer", 4000),
+    ("faucet", 4001),
+    ("indexer", 4002),
+    ("exporter", 4003),
+    ("postgres", 5433),
+    ("prometheus", 9090),
+    ("alertmanager", 9093),
+];
+
 /// anvil's standard test mnemonic, the default source of the prefunded dev accounts.
 pub const DEFAULT_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
@@ -158,6 +169,16 @@ pub struct Settings {
     pub anvil_bin: Option<PathBuf>,
     /// Seconds between periodic saves of chain state.
     pub state_interval: Option<u64>,
+    /// An existing PostgreSQL server to use instead of running one.
+    pub postgres_url: Option<String>,
+    /// Run the indexer (and the PostgreSQL it writes to).
+    pub indexer: Option<bool>,
+    /// Run the faucet.
+    pub faucet: Option<bool>,
+    /// Run Prometheus, Alertmanager and the chain exporter.
+    pub monitoring: Option<bool>,
+    /// Ports of opdev's own services, by service name.
+    pub service_ports: Option<BTreeMap<String, u16>>,
 }
 
 impl Settings {
@@ -177,6 +198,11 @@ impl Settings {
         "mnemonic",
         "anvil_bin",
         "state_interval",
+        "postgres_url",
+        "indexer",
+        "faucet",
+        "monitoring",
+        "service_ports",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -213,6 +239,17 @@ impl Settings {
             mnemonic: over.mnemonic.or(self.mnemonic),
             anvil_bin: over.anvil_bin.or(self.anvil_bin),
             state_interval: over.state_interval.or(self.state_interval),
+            postgres_url: over.postgres_url.or(self.postgres_url),
+            indexer: over.indexer.or(self.indexer),
+            faucet: over.faucet.or(self.faucet),
+            monitoring: over.monitoring.or(self.monitoring),
+            service_ports: match (self.service_ports, over.service_ports) {
+                (Some(mut base), Some(over)) => {
+                    base.extend(over);
+                    Some(base)
+                }
+                (base, over) => over.or(base),
+            },
         }
     }
 
@@ -293,6 +330,21 @@ pub struct DevnetConfig {
     /// Executables swapped in per service by `opdev deploy`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub binaries: BTreeMap<String, PathBuf>,
+    /// An existing PostgreSQL server to use instead of running one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres_url: Option<String>,
+    /// Run the indexer.
+    #[serde(default = "yes")]
+    pub indexer: bool,
+    /// Run the faucet.
+    #[serde(default = "yes")]
+    pub faucet: bool,
+    /// Run the monitoring stack.
+    #[serde(default = "yes")]
+    pub monitoring: bool,
+    /// Ports of opdev's own services on 127.0.0.1.
+    #[serde(default = "default_service_ports")]
+    pub service_ports: BTreeMap<String, u16>,
     /// The L1.
     pub l1: ChainConfig,
     /// The L2s, in order.
@@ -311,6 +363,11 @@ impl DevnetConfig {
             state_interval: DEFAULT_STATE_INTERVAL,
             anvil_bin: None,
             binaries: BTreeMap::new(),
+            postgres_url: None,
+            indexer: true,
+            faucet: true,
+            monitoring: true,
+            service_ports: default_service_ports(),
             l1: ChainConfig {
                 service: "l1".into(),
                 chain_id: DEFAULT_L1_CHAIN_ID,
@@ -352,6 +409,21 @@ impl DevnetConfig {
         }
         if let Some(bin) = &settings.anvil_bin {
             self.anvil_bin = Some(bin.clone());
+        }
+        if let Some(url) = &settings.postgres_url {
+            self.postgres_url = Some(url.clone()).filter(|u| !u.is_empty());
+        }
+        if let Some(on) = settings.indexer {
+            self.indexer = on;
+        }
+        if let Some(on) = settings.faucet {
+            self.faucet = on;
+        }
+        if let Some(on) = settings.monitoring {
+            self.monitoring = on;
+        }
+        if let Some(ports) = &settings.service_ports {
+            self.service_ports.extend(ports.iter().map(|(k, v)| (k.clone(), *v)));
         }
         if let Some(id) = settings.l1_chain_id {
             self.l1.chain_id = id;
@@ -459,6 +531,32 @@ impl DevnetConfig {
                 format!("{} ({}) is also the L1's port", l2.port, l2.service),
             ));
         }
+        for (service, port) in &self.service_ports {
+            if !DEFAULT_SERVICE_PORTS.iter().any(|(s, _)| s == service) {
+                let known: Vec<&str> = DEFAULT_SERVICE_PORTS.iter().map(|(s, _)| *s).collect();
+                return Err(invalid(
+                    "service_ports",
+                    format!("{service:?} is not a service; services with ports: {}", known.join(", ")),
+                ));
+            }
+            if *port == 0 && self.ports == PortMode::Fixed {
+                return Err(invalid("service_ports", format!("port 0 for {service}; use ports = \"auto\"")));
+            }
+        }
+        let mut seen: BTreeMap<u16, String> = BTreeMap::new();
+        for (service, port) in self.ports_in_use() {
+            if port == 0 {
+                continue;
+            }
+            if let Some(other) = seen.insert(port, service.clone()) {
+                return Err(invalid("ports", format!("{other} and {service} both use port {port}")));
+            }
+        }
+        if let Some(url) = &self.postgres_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(invalid("postgres_url", "must start with postgres:// or postgresql://"));
+        }
         if self.state_interval == 0 {
             return Err(invalid("state_interval", "must be at least 1 second"));
         }
@@ -470,6 +568,53 @@ impl DevnetConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the devnet needs PostgreSQL (the indexer or the faucet writes to it).
+    pub fn needs_database(&self) -> bool {
+        self.indexer || self.faucet
+    }
+
+    /// Whether opdev runs its own PostgreSQL (needed, and no external URL given).
+    pub fn runs_postgres(&self) -> bool {
+        self.needs_database() && self.postgres_url.is_none()
+    }
+
+    /// The services of opdev's own that this config runs and that listen on a port.
+    pub fn port_services(&self) -> Vec<&'static str> {
+        DEFAULT_SERVICE_PORTS
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| match *s {
+                "postgres" => self.runs_postgres(),
+                "indexer" => self.indexer,
+                "faucet" => self.faucet,
+                // Not run by this version yet; their ports are not reserved.
+                "explorer" | "exporter" | "prometheus" | "alertmanager" => false,
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// The port of one of opdev's own services.
+    pub fn service_port(&self, service: &str) -> u16 {
+        self.service_ports.get(service).copied().unwrap_or_default()
+    }
+
+    /// Every (service, port) this config runs: chains, then opdev's own services.
+    pub fn ports_in_use(&self) -> Vec<(String, u16)> {
+        let mut out: Vec<(String, u16)> = self.chains().map(|c| (c.service.clone(), c.port)).collect();
+        out.extend(self.port_services().into_iter().map(|s| (s.to_owned(), self.service_port(s))));
+        out
+    }
+
+    /// Sets the port of a chain or of one of opdev's own services.
+    pub fn set_port(&mut self, service: &str, port: u16) {
+        if let Some(chain) = self.chains_mut().find(|c| c.service == service) {
+            chain.port = port;
+        } else {
+            self.service_ports.insert(service.to_owned(), port);
+        }
     }
 
     /// Every chain, the L1 first.
@@ -527,6 +672,14 @@ impl DevnetConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a DevnetConfig always serializes")
     }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_service_ports() -> BTreeMap<String, u16> {
+    DEFAULT_SERVICE_PORTS.iter().map(|(s, p)| ((*s).to_owned(), *p)).collect()
 }
 
 /// Collapses runs of whitespace so that a mnemonic pasted across lines still matches.

@@ -9,4 +9,6 @@ pub mod versions;
 pub use config::{
     ChainConfig, ConfigError, DevnetConfig, PortMode, Profile, RuntimeKind, Settings,
 };
-pub use service::{Artifact, DATA_DIR, RestartPolicy, ServiceKind, ServiceSpec, WaitFor};
+pub use service::{
+    Artifact, DATA_DIR, RestartPolicy, ServiceKind, ServiceSpec, Setup, StopSignal, WaitFor,
+};

@@ -42,6 +42,35 @@ pub struct ServiceSpec {
     /// unprivileged user.
     #[serde(default)]
     pub unprivileged: bool,
+    /// Signal that asks the service to stop.
+    #[serde(default)]
+    pub stop_signal: StopSignal,
+    /// A command run before the service's first start, skipped once the path it creates exists
+    /// (PostgreSQL's `initdb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Setup>,
+}
+
+/// A command that prepares a service's data once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments ([`DATA_DIR`] is replaced as in the service's own).
+    pub args: Vec<String>,
+    /// Path (with [`DATA_DIR`]) whose existence means the setup is done.
+    pub creates: String,
+}
+
+/// The signal that starts a graceful stop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopSignal {
+    /// SIGTERM (most programs; anvil saves its state on it).
+    #[default]
+    Term,
+    /// SIGINT (PostgreSQL's fast shutdown).
+    Int,
 }
 
 impl ServiceSpec {
@@ -60,6 +89,8 @@ impl ServiceSpec {
             restart: RestartPolicy::default(),
             stop_grace: Duration::from_secs(5),
             unprivileged: false,
+            stop_signal: StopSignal::Term,
+            setup: None,
         }
     }
 
@@ -75,6 +106,18 @@ impl ServiceSpec {
     /// Adds an environment variable.
     pub fn with_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a setup command run once before the first start.
+    pub fn with_setup(mut self, setup: Setup) -> Self {
+        self.setup = Some(setup);
+        self
+    }
+
+    /// Sets the signal that starts a graceful stop.
+    pub fn with_stop_signal(mut self, signal: StopSignal) -> Self {
+        self.stop_signal = signal;
         self
     }
 

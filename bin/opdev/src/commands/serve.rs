@@ -5,7 +5,7 @@ use opdev_orchestrator::Error;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::ServeCommand;
+use crate::cli::{FundArgs, ServeCommand};
 
 pub(crate) async fn run(service: ServeCommand) -> Result<(), Error> {
     let stop = CancellationToken::new();
@@ -22,11 +22,46 @@ pub(crate) async fn run(service: ServeCommand) -> Result<(), Error> {
         on_signal.cancel();
     });
     let (name, result) = match service {
+        ServeCommand::Fund(args) => ("fund", fund(args).await),
         ServeCommand::Indexer(args) => ("indexer", opdev_indexer::serve(args, stop).await),
         ServeCommand::Faucet(args) => ("faucet", opdev_faucet::serve(args, stop).await),
+        ServeCommand::Exporter(args) => (
+            "exporter",
+            opdev_telemetry::serve(args, stop)
+                .await
+                .map_err(anyhow::Error::from),
+        ),
     };
     result.map_err(|e| Error::Service {
         service: name.into(),
         reason: format!("{e:#}"),
     })
+}
+
+/// Tops the account up on every chain, in parallel.
+async fn fund(args: FundArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use opdev_chain::primitives::{Address, U256};
+    let address: Address = args.address.parse().context("--address")?;
+    let target = U256::from(args.eth) * U256::from(10u64).pow(U256::from(18u64));
+    let chains: Vec<(String, String)> = args
+        .chains
+        .iter()
+        .map(|c| {
+            let mut parts = c.splitn(3, '=');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(name), Some(_), Some(url)) => Ok((name.to_owned(), url.to_owned())),
+                _ => anyhow::bail!("--chain {c:?} is not NAME=ID=URL"),
+            }
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let results = futures::future::join_all(chains.iter().map(|(name, url)| async move {
+        (name, opdev_chain::fund::top_up(url, address, target).await)
+    }))
+    .await;
+    for (name, result) in results {
+        let changed = result.with_context(|| format!("fund {address} on {name}"))?;
+        tracing::info!(chain = %name, %address, eth = args.eth, changed, "funded");
+    }
+    Ok(())
 }

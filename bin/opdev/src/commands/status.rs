@@ -32,6 +32,26 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     } else {
         None
     };
+    let secrets = opdev_orchestrator::secrets::preview(&devnet);
+    let state_of = |name: &str| services.iter().find(|s| s.name == name).map(|s| state_text(s.state));
+    let database = config.needs_database().then(|| {
+        json!({
+            "url": opdev_profiles::masked_database_url(&config, &secrets),
+            "external": config.postgres_url.is_some(),
+            "state": if config.runs_postgres() { state_of("postgres") } else { None },
+            "credentials": devnet.root().join("secrets"),
+        })
+    });
+    let indexer = if config.indexer {
+        let url = format!("http://127.0.0.1:{}", config.service_port("indexer"));
+        let health = if running { get_json(&format!("{url}/health")).await } else { None };
+        Some(json!({ "url": url, "state": state_of("indexer"), "chains": health.map(|h| h["chains"].clone()) }))
+    } else {
+        None
+    };
+    let faucet = config.faucet.then(|| {
+        json!({ "url": format!("http://127.0.0.1:{}", config.service_port("faucet")), "state": state_of("faucet") })
+    });
     let printer = ctx.printer;
     if printer.is_json() {
         printer.json(&json!({
@@ -43,6 +63,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             "data_dir": devnet.root(),
             "services": services.iter().map(service_json).collect::<Vec<_>>(),
             "endpoints": endpoints_json(&config, heads.as_deref()),
+            "database": database,
+            "indexer": indexer,
+            "faucet": faucet,
         }));
         return Ok(());
     }
@@ -94,6 +117,23 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         })
         .collect();
     printer.table(&["chain", "id", "rpc", "head"], &rows);
+    if let Some(db) = &database {
+        printer.line(format!("\ndatabase: {}", db["url"].as_str().unwrap_or_default()));
+    }
+    if let Some(indexer) = &indexer {
+        let mut line = format!("indexer:  {}", indexer["url"].as_str().unwrap_or_default());
+        if let Some(chains) = indexer["chains"].as_array() {
+            let parts: Vec<String> = chains
+                .iter()
+                .map(|c| format!("{} at {} (lag {})", c["name"].as_str().unwrap_or("?"), c["indexed_head"], c["lag"]))
+                .collect();
+            line.push_str(&format!("  {}", parts.join(", ")));
+        }
+        printer.line(line);
+    }
+    if let Some(faucet) = &faucet {
+        printer.line(format!("faucet:   {}", faucet["url"].as_str().unwrap_or_default()));
+    }
     printer.line(format!("\ndata: {}", devnet.root().display()));
     Ok(())
 }
@@ -152,4 +192,8 @@ pub(crate) fn endpoints_json(config: &DevnetConfig, heads: Option<&[Option<u64>]
         "l1": chain(0, &config.l1),
         "l2": config.l2.iter().enumerate().map(|(i, c)| chain(i + 1, c)).collect::<Vec<_>>(),
     })
+}
+
+async fn get_json(url: &str) -> Option<Value> {
+    opdev_chain::http::get_json(url, std::time::Duration::from_secs(2)).await.ok()
 }

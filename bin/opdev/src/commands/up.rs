@@ -21,9 +21,12 @@ use crate::{cli::UpArgs, output::Printer};
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     let settings = ctx.file_settings.clone().overlay(args.settings());
+    let opdev = std::env::current_exe()
+        .map_err(|e| Error::io(std::path::Path::new("current executable"), e))?;
     let opts = UpOptions {
         settings,
         fresh: args.fresh,
+        opdev: opdev.clone(),
     };
     let printer = ctx.printer;
     if args.plan {
@@ -48,10 +51,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     if args.foreground {
         return foreground(printer, prepared, t0).await;
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::io(std::path::Path::new("current executable"), e))?;
     let devnet = prepared.devnet.clone();
-    let launched = lifecycle::launch(prepared, &exe, |event| progress(printer, event))?;
+    let launched = lifecycle::launch(prepared, &opdev, |event| progress(printer, event))?;
     summary(
         printer,
         &devnet,

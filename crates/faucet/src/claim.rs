@@ -1,0 +1,306 @@
+//! One claim from request to record: validate the recipient, reserve the claim in the store
+//! under both rate limits, send the transfer through the chain's nonce manager, and record what
+//! happened. Reservations of one chain are serialized by an in-process lock (one statement each),
+//! sends of one chain by the nonce manager; the two overlap, so a burst of claims keeps the node
+//! busy while the next reservations are checked.
+
+use std::{net::IpAddr, time::Instant};
+
+use alloy::primitives::{Address, B256, U256};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::{
+    config::{ChainConfig, Config},
+    metrics::{ClaimOutcome, Metrics},
+    nonce::{ChainSender, SendError},
+    store::{Refusal, Store, StoreError},
+};
+
+/// The answer to an accepted claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    /// The transfer (sent, maybe not mined yet).
+    pub tx_hash: B256,
+    /// Wei sent (decimal string).
+    pub amount: String,
+    /// Chain id.
+    pub chain_id: u64,
+}
+
+/// Why a claim was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// The address is not a valid address, or its mixed-case checksum is wrong.
+    #[error("read the address {0:?}: not a 20-byte hex address with a valid EIP-55 checksum")]
+    InvalidAddress(String),
+    /// The faucet does not serve this chain.
+    #[error("find chain {0}: this faucet does not serve it")]
+    UnknownChain(u64),
+    /// The address made too many claims on this chain recently.
+    #[error(
+        "claim for {address} on chain {chain_id}: the address's limit is reached; retry in {retry_after} s"
+    )]
+    AddressLimited {
+        /// Chain id.
+        chain_id: u64,
+        /// Recipient.
+        address: Address,
+        /// Seconds until the next claim is possible.
+        retry_after: u64,
+    },
+    /// The client made too many claims on this chain recently.
+    #[error(
+        "claim from {client_ip} on chain {chain_id}: this client's limit is reached; retry in {retry_after} s"
+    )]
+    IpLimited {
+        /// Chain id.
+        chain_id: u64,
+        /// Client IP.
+        client_ip: IpAddr,
+        /// Seconds until the next claim is possible.
+        retry_after: u64,
+    },
+    /// The transfer was not sent.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The store did not answer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ClaimError {
+    /// The outcome counted in the metrics.
+    pub fn outcome(&self) -> ClaimOutcome {
+        match self {
+            Self::InvalidAddress(_) | Self::UnknownChain(_) => ClaimOutcome::Invalid,
+            Self::AddressLimited { .. } | Self::IpLimited { .. } => ClaimOutcome::RateLimited,
+            Self::Send(SendError::InsufficientFunds { .. }) => ClaimOutcome::InsufficientFunds,
+            Self::Send(_) => ClaimOutcome::NodeError,
+            Self::Store(_) => ClaimOutcome::DatabaseError,
+        }
+    }
+
+    /// Seconds to wait before claiming again, for a refusal by a limit.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::AddressLimited { retry_after, .. } | Self::IpLimited { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Parses a recipient: `0x` and 40 hex digits, either all lowercase/all uppercase (no checksum)
+/// or mixed case with a correct EIP-55 checksum.
+pub fn parse_address(s: &str) -> Result<Address, ClaimError> {
+    let invalid = || ClaimError::InvalidAddress(s.chars().take(64).collect());
+    let hex = s.strip_prefix("0x").ok_or_else(invalid)?;
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid());
+    }
+    let address: Address = hex.parse().map_err(|_| invalid())?;
+    let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
+    let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
+    if has_lower && has_upper && address.to_checksum(None)[2..] != *hex {
+        return Err(invalid());
+    }
+    Ok(address)
+}
+
+/// One chain the faucet serves.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    pub(crate) config: ChainConfig,
+    pub(crate) sender: ChainSender,
+    reserve: Mutex<()>,
+}
+
+/// The faucet: its settings, store, senders and metrics.
+#[derive(Debug)]
+pub(crate) struct Faucet {
+    pub(crate) config: Config,
+    pub(crate) store: Store,
+    pub(crate) metrics: Metrics,
+    pub(crate) chains: Vec<Chain>,
+}
+
+impl Faucet {
+    pub(crate) fn new(config: Config, store: Store) -> Result<Self, SendError> {
+        let chains = config
+            .chains
+            .iter()
+            .map(|c| {
+                Ok(Chain {
+                    config: c.clone(),
+                    sender: ChainSender::new(c.chain_id, &c.rpc_url, config.signer.clone())?,
+                    reserve: Mutex::new(()),
+                })
+            })
+            .collect::<Result<_, SendError>>()?;
+        Ok(Self {
+            config,
+            store,
+            metrics: Metrics::new(),
+            chains,
+        })
+    }
+
+    /// The chain with this id, or the first chain for `None`.
+    pub(crate) fn chain(&self, chain_id: Option<u64>) -> Result<&Chain, ClaimError> {
+        match chain_id {
+            None => self.chains.first().ok_or(ClaimError::UnknownChain(0)),
+            Some(id) => self
+                .chains
+                .iter()
+                .find(|c| c.config.chain_id == id)
+                .ok_or(ClaimError::UnknownChain(id)),
+        }
+    }
+
+    /// Handles one claim and counts it in the metrics.
+    pub(crate) async fn claim(
+        &self,
+        address: &str,
+        chain_id: Option<u64>,
+        client_ip: IpAddr,
+    ) -> Result<ClaimResponse, ClaimError> {
+        let started = Instant::now();
+        let result = self.claim_inner(address, chain_id, client_ip).await;
+        let outcome = match &result {
+            Ok(_) => ClaimOutcome::Sent,
+            Err(e) => e.outcome(),
+        };
+        let chain = chain_id.or_else(|| self.chains.first().map(|c| c.config.chain_id));
+        self.metrics
+            .claim(chain, outcome, started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            match e.outcome() {
+                ClaimOutcome::Invalid | ClaimOutcome::RateLimited => {
+                    tracing::info!(chain_id = chain, %client_ip, outcome = outcome.as_str(), reason = %e, "claim refused")
+                }
+                _ => {
+                    tracing::warn!(chain_id = chain, %client_ip, outcome = outcome.as_str(), reason = %e, "claim failed")
+                }
+            }
+        }
+        result
+    }
+
+    async fn claim_inner(
+        &self,
+        address: &str,
+        chain_id: Option<u64>,
+        client_ip: IpAddr,
+    ) -> Result<ClaimResponse, ClaimError> {
+        let to = parse_address(address)?;
+        let chain = self.chain(chain_id)?;
+        let chain_id = chain.config.chain_id;
+        let amount = chain.config.amount;
+        let reserved = {
+            let _serial = chain.reserve.lock().await;
+            self.store
+                .reserve(chain_id, to, client_ip, amount, &self.config.limits)
+                .await?
+        };
+        let id = match reserved {
+            Ok(id) => id,
+            Err(Refusal::Address { retry_after }) => {
+                return Err(ClaimError::AddressLimited {
+                    chain_id,
+                    address: to,
+                    retry_after,
+                });
+            }
+            Err(Refusal::Ip { retry_after }) => {
+                return Err(ClaimError::IpLimited {
+                    chain_id,
+                    client_ip,
+                    retry_after,
+                });
+            }
+        };
+        match self.send(chain, to, amount).await {
+            Ok(sent) => {
+                tracing::info!(
+                    chain_id,
+                    address = %to,
+                    %client_ip,
+                    amount = %amount,
+                    tx_hash = %sent.tx_hash,
+                    nonce = sent.nonce,
+                    claim_id = id,
+                    outcome = "sent",
+                    "distributed"
+                );
+                if let Err(e) = self.store.mark_sent(id, sent.tx_hash, sent.nonce).await {
+                    // The transfer is out; the row stays pending and keeps counting.
+                    tracing::error!(claim_id = id, tx_hash = %sent.tx_hash, error = %e, "record a sent claim");
+                }
+                Ok(ClaimResponse {
+                    tx_hash: sent.tx_hash,
+                    amount: amount.to_string(),
+                    chain_id,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(
+                    chain_id,
+                    address = %to,
+                    %client_ip,
+                    amount = %amount,
+                    claim_id = id,
+                    outcome = "failed",
+                    error = %e,
+                    "distribution failed"
+                );
+                if let Err(store) = self.store.mark_failed(id, &e.to_string()).await {
+                    tracing::error!(claim_id = id, error = %store, "record a failed claim");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        chain: &Chain,
+        to: Address,
+        amount: U256,
+    ) -> Result<crate::nonce::Sent, SendError> {
+        let gas = chain.sender.transfer_gas(to, amount).await?;
+        chain.sender.send(to, amount, gas).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let checksummed = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+        let a = parse_address(checksummed).unwrap();
+        assert_eq!(a.to_checksum(None), checksummed);
+        assert_eq!(parse_address(&checksummed.to_lowercase()).unwrap(), a);
+        assert_eq!(
+            parse_address(&format!("0x{}", checksummed[2..].to_uppercase())).unwrap(),
+            a
+        );
+        // One letter's case flipped: checksum wrong.
+        assert!(parse_address("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266").is_err());
+        for bad in [
+            "",
+            "0x",
+            "f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "0xf39fd6e51aad88f6f4ce6ab8827279cfffb9226",
+            "0xf39fd6e51aad88f6f4ce6ab8827279cfffb922666",
+            "0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+            "0x+39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+        ] {
+            assert!(parse_address(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

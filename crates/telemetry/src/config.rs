@@ -1,0 +1,469 @@
+//! The devnet's monitoring settings and the files generated from them: `prometheus.yml` (scrape
+//! every opdev service, evaluate the rules, send alerts to Alertmanager), `alertmanager.yml` (every
+//! alert to the exporter's `/alerts` log, and to the user's webhook when one is set) and Grafana's
+//! datasource provisioning file. Every function here is pure: settings in, file text out.
+//!
+//! Files are JSON documents under a `#` comment line; JSON is YAML, so Prometheus, Alertmanager
+//! and Grafana read them unchanged.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// One chain the devnet runs, as monitoring sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainTarget {
+    /// Service name, e.g. `l1`, `l2-1` (the `chain` label of the exporter's metrics).
+    pub name: String,
+    /// Chain id (the `chain_id` label).
+    pub chain_id: u64,
+    /// Seconds between blocks; `0` mines a block per transaction (no `HeadStalled` rule).
+    pub block_time: u64,
+}
+
+/// An opdev service Prometheus scrapes at `http://<address>/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScrapeTarget {
+    /// Prometheus job name, e.g. `opdev-indexer` (the `job` label).
+    pub job: String,
+    /// `host:port`.
+    pub address: String,
+}
+
+/// Alert thresholds. Durations become the rules' `for:` clauses and windows; tests shorten them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Thresholds {
+    /// `RpcDown`: how long a chain's RPC must be unreachable.
+    #[serde(with = "secs")]
+    pub rpc_down_for: Duration,
+    /// `HeadStalled`: block times without a new block.
+    pub head_stalled_blocks: u64,
+    /// `HeadStalled`: how long the stall must last beyond that before firing.
+    #[serde(with = "secs")]
+    pub head_stalled_for: Duration,
+    /// `IndexerLagging`: blocks behind the head.
+    pub indexer_lag_blocks: u64,
+    /// `IndexerLagging`: how long the lag must last.
+    #[serde(with = "secs")]
+    pub indexer_lag_for: Duration,
+    /// `DiskFillingUp`: free fraction of the filesystem under which it fires.
+    pub disk_free_ratio: f64,
+    /// `DiskFillingUp`: free bytes under which it fires.
+    pub disk_free_bytes: u64,
+    /// `DiskFillingUp`: how long the disk must be that full.
+    #[serde(with = "secs")]
+    pub disk_for: Duration,
+    /// `ServiceRestarting`: window in which any restart fires the alert.
+    #[serde(with = "secs")]
+    pub restart_window: Duration,
+    /// `ServiceRestarting`: `for:` clause.
+    #[serde(with = "secs")]
+    pub restart_for: Duration,
+    /// `TargetDown`: how long a scrape target must fail.
+    #[serde(with = "secs")]
+    pub target_down_for: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            rpc_down_for: Duration::from_secs(30),
+            head_stalled_blocks: 5,
+            head_stalled_for: Duration::ZERO,
+            indexer_lag_blocks: 10,
+            indexer_lag_for: Duration::from_secs(60),
+            disk_free_ratio: 0.10,
+            disk_free_bytes: 1 << 30,
+            disk_for: Duration::from_secs(60),
+            restart_window: Duration::from_secs(300),
+            restart_for: Duration::ZERO,
+            target_down_for: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How often Prometheus scrapes and evaluates, and how Alertmanager batches notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Timing {
+    /// Scrape interval (also the scrape timeout). Short, because blocks come every second.
+    #[serde(with = "secs")]
+    pub scrape_interval: Duration,
+    /// Rule evaluation interval.
+    #[serde(with = "secs")]
+    pub evaluation_interval: Duration,
+    /// Alertmanager: wait before the first notification of a new group.
+    #[serde(with = "secs")]
+    pub group_wait: Duration,
+    /// Alertmanager: wait before notifying about changes in a group (also resolutions).
+    #[serde(with = "secs")]
+    pub group_interval: Duration,
+    /// Alertmanager: resend a still-firing alert after this long.
+    #[serde(with = "secs")]
+    pub repeat_interval: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            scrape_interval: Duration::from_secs(2),
+            evaluation_interval: Duration::from_secs(2),
+            group_wait: Duration::from_secs(5),
+            group_interval: Duration::from_secs(10),
+            repeat_interval: Duration::from_secs(4 * 3600),
+        }
+    }
+}
+
+impl Timing {
+    /// Intervals for tests: everything in about a second.
+    pub fn fast() -> Self {
+        Self {
+            scrape_interval: Duration::from_secs(1),
+            evaluation_interval: Duration::from_secs(1),
+            group_wait: Duration::from_secs(1),
+            group_interval: Duration::from_secs(1),
+            repeat_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Default base of the `runbook_url` annotations (the runbooks live in `docs/runbooks/`).
+pub const DEFAULT_RUNBOOK_BASE: &str =
+    concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/runbooks");
+
+/// Job name of the exporter in `prometheus.yml`.
+pub const EXPORTER_JOB: &str = "opdev-exporter";
+
+/// Everything needed to generate a devnet's monitoring configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitoringConfig {
+    /// Devnet name (the `devnet` label of every alert).
+    pub devnet: String,
+    /// The chains.
+    pub chains: Vec<ChainTarget>,
+    /// `host:port` of `opdev serve exporter` (scraped as job [`EXPORTER_JOB`], and the target of
+    /// Alertmanager's default webhook `http://<exporter>/alerts`).
+    pub exporter: String,
+    /// Other opdev services to scrape (indexer, faucet, explorer, supervisor).
+    pub scrape_targets: Vec<ScrapeTarget>,
+    /// `host:port` of Alertmanager.
+    pub alertmanager: String,
+    /// Path of the rules file as `prometheus.yml` names it (relative paths are relative to
+    /// `prometheus.yml`'s folder).
+    pub rules_file: String,
+    /// A user's webhook URL that receives every notification too.
+    pub user_webhook: Option<String>,
+    /// Base URL of the runbooks; each alert links `<base>/<AlertName>.md`.
+    pub runbook_base: String,
+    /// Alert thresholds.
+    pub thresholds: Thresholds,
+    /// Intervals.
+    pub timing: Timing,
+}
+
+impl MonitoringConfig {
+    /// Settings with default thresholds and intervals, no chains and no other scrape targets.
+    pub fn new(
+        devnet: impl Into<String>,
+        exporter: impl Into<String>,
+        alertmanager: impl Into<String>,
+    ) -> Self {
+        Self {
+            devnet: devnet.into(),
+            chains: Vec::new(),
+            exporter: exporter.into(),
+            scrape_targets: Vec::new(),
+            alertmanager: alertmanager.into(),
+            rules_file: "alerts.yml".into(),
+            user_webhook: None,
+            runbook_base: DEFAULT_RUNBOOK_BASE.into(),
+            thresholds: Thresholds::default(),
+            timing: Timing::default(),
+        }
+    }
+
+    /// Adds a chain.
+    pub fn with_chain(mut self, name: impl Into<String>, chain_id: u64, block_time: u64) -> Self {
+        self.chains.push(ChainTarget {
+            name: name.into(),
+            chain_id,
+            block_time,
+        });
+        self
+    }
+
+    /// Adds a scrape target.
+    pub fn with_target(mut self, job: impl Into<String>, address: impl Into<String>) -> Self {
+        self.scrape_targets.push(ScrapeTarget {
+            job: job.into(),
+            address: address.into(),
+        });
+        self
+    }
+
+    /// Sends every notification to `url` too.
+    pub fn with_user_webhook(mut self, url: impl Into<String>) -> Self {
+        self.user_webhook = Some(url.into());
+        self
+    }
+
+    /// Uses these thresholds.
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// Uses these intervals.
+    pub fn with_timing(mut self, timing: Timing) -> Self {
+        self.timing = timing;
+        self
+    }
+
+    /// Names the rules file in `prometheus.yml`.
+    pub fn with_rules_file(mut self, path: impl Into<String>) -> Self {
+        self.rules_file = path.into();
+        self
+    }
+
+    /// The exporter's alert webhook URL.
+    pub fn exporter_webhook_url(&self) -> String {
+        format!("http://{}/alerts", self.exporter)
+    }
+}
+
+/// A Prometheus duration (`0s`, `1500ms`, `30s`, `5m`, `4h`).
+pub fn prom_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        "0s".into()
+    } else if !ms.is_multiple_of(1000) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(3_600_000) {
+        format!("{}h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+fn document(what: &str, value: &serde_json::Value) -> String {
+    let body = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into());
+    format!("# {what}, generated by opdev (JSON is YAML). Changes are overwritten.\n{body}\n")
+}
+
+/// `prometheus.yml`: the exporter and every scrape target, the rules file, Alertmanager.
+pub fn prometheus_yml(cfg: &MonitoringConfig) -> String {
+    let interval = prom_duration(cfg.timing.scrape_interval);
+    let mut scrape = vec![json!({
+        "job_name": EXPORTER_JOB,
+        "static_configs": [{ "targets": [cfg.exporter] }],
+    })];
+    for t in &cfg.scrape_targets {
+        scrape.push(json!({
+            "job_name": t.job,
+            "static_configs": [{ "targets": [t.address] }],
+        }));
+    }
+    let doc = json!({
+        "global": {
+            "scrape_interval": interval,
+            "scrape_timeout": interval,
+            "evaluation_interval": prom_duration(cfg.timing.evaluation_interval),
+        },
+        "rule_files": [cfg.rules_file],
+        "alerting": {
+            "alertmanagers": [{ "static_configs": [{ "targets": [cfg.alertmanager] }] }],
+        },
+        "scrape_configs": scrape,
+    });
+    document(&format!("Prometheus of devnet '{}'", cfg.devnet), &doc)
+}
+
+/// Receiver name of the exporter's alert log.
+pub const EXPORTER_RECEIVER: &str = "opdev-alert-log";
+/// Receiver name of the user's webhook.
+pub const USER_RECEIVER: &str = "user-webhook";
+
+/// `alertmanager.yml`: every alert to the exporter's `/alerts` (the devnet's alert log, resolved
+/// notifications included) and, when set, to the user's webhook as well.
+pub fn alertmanager_yml(cfg: &MonitoringConfig) -> String {
+    let webhook = |url: &str| json!({ "url": url, "send_resolved": true, "max_alerts": 0 });
+    let mut receivers = vec![json!({
+        "name": EXPORTER_RECEIVER,
+        "webhook_configs": [webhook(&cfg.exporter_webhook_url())],
+    })];
+    // Child routes with no matchers match everything; `continue` lets the next one match too.
+    let mut routes = vec![json!({ "receiver": EXPORTER_RECEIVER, "continue": true })];
+    if let Some(url) = &cfg.user_webhook {
+        receivers.push(json!({ "name": USER_RECEIVER, "webhook_configs": [webhook(url)] }));
+        routes.push(json!({ "receiver": USER_RECEIVER, "continue": true }));
+    }
+    let doc = json!({
+        "route": {
+            "receiver": EXPORTER_RECEIVER,
+            "group_by": ["alertname", "devnet", "chain", "service", "job"],
+            "group_wait": prom_duration(cfg.timing.group_wait),
+            "group_interval": prom_duration(cfg.timing.group_interval),
+            "repeat_interval": prom_duration(cfg.timing.repeat_interval),
+            "routes": routes,
+        },
+        "receivers": receivers,
+    });
+    document(&format!("Alertmanager of devnet '{}'", cfg.devnet), &doc)
+}
+
+/// Grafana datasource UID the dashboards refer to.
+pub const GRAFANA_DATASOURCE_UID: &str = "opdev-prometheus";
+
+/// Grafana's `provisioning/datasources/opdev.yml`: the devnet's Prometheus at `prometheus_url`
+/// (e.g. `http://127.0.0.1:9090`), with the UID the dashboards use.
+pub fn grafana_datasource_yml(prometheus_url: &str) -> String {
+    let doc = json!({
+        "apiVersion": 1,
+        "datasources": [{
+            "name": "opdev Prometheus",
+            "uid": GRAFANA_DATASOURCE_UID,
+            "type": "prometheus",
+            "access": "proxy",
+            "url": prometheus_url,
+            "isDefault": true,
+            "editable": false,
+        }],
+    });
+    document("Grafana datasource", &doc)
+}
+
+/// Grafana's `provisioning/dashboards/opdev.yml`: load the dashboards from `dir` (where the lead
+/// writes [`crate::dashboards::DASHBOARDS`]).
+pub fn grafana_dashboards_yml(dir: &str) -> String {
+    let doc = json!({
+        "apiVersion": 1,
+        "providers": [{
+            "name": "opdev",
+            "type": "file",
+            "disableDeletion": true,
+            "options": { "path": dir },
+        }],
+    });
+    document("Grafana dashboards provider", &doc)
+}
+
+mod secs {
+    //! Durations as (fractional) seconds in saved settings.
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let v = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(v).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> MonitoringConfig {
+        MonitoringConfig::new("dev", "127.0.0.1:9100", "127.0.0.1:9093")
+            .with_chain("l1", 900, 1)
+            .with_target("opdev-indexer", "127.0.0.1:9101")
+    }
+
+    fn parse(text: &str) -> serde_json::Value {
+        let body = text.split_once('\n').unwrap().1;
+        serde_json::from_str(body).unwrap()
+    }
+
+    #[test]
+    fn durations_use_the_largest_whole_unit() {
+        assert_eq!(prom_duration(Duration::ZERO), "0s");
+        assert_eq!(prom_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(prom_duration(Duration::from_secs(30)), "30s");
+        assert_eq!(prom_duration(Duration::from_secs(300)), "5m");
+        assert_eq!(prom_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(prom_duration(Duration::from_secs(7200)), "2h");
+    }
+
+    #[test]
+    fn prometheus_scrapes_the_exporter_and_every_target() {
+        let doc = parse(&prometheus_yml(&cfg()));
+        assert_eq!(doc["global"]["scrape_interval"], "2s");
+        assert_eq!(doc["rule_files"][0], "alerts.yml");
+        let jobs: Vec<_> = doc["scrape_configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| {
+                (
+                    j["job_name"].as_str().unwrap(),
+                    j["static_configs"][0]["targets"][0].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                ("opdev-exporter", "127.0.0.1:9100"),
+                ("opdev-indexer", "127.0.0.1:9101")
+            ]
+        );
+        assert_eq!(
+            doc["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
+            "127.0.0.1:9093"
+        );
+    }
+
+    #[test]
+    fn alertmanager_logs_to_the_exporter_and_optionally_a_user_webhook() {
+        let doc = parse(&alertmanager_yml(&cfg()));
+        assert_eq!(doc["receivers"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            doc["receivers"][0]["webhook_configs"][0]["url"],
+            "http://127.0.0.1:9100/alerts"
+        );
+        assert_eq!(
+            doc["receivers"][0]["webhook_configs"][0]["send_resolved"],
+            true
+        );
+
+        let doc = parse(&alertmanager_yml(
+            &cfg().with_user_webhook("http://127.0.0.1:7000/hook"),
+        ));
+        let receivers: Vec<_> = doc["route"]["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["receiver"].as_str().unwrap(),
+                    r["continue"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            receivers,
+            [(EXPORTER_RECEIVER, true), (USER_RECEIVER, true)]
+        );
+        assert_eq!(
+            doc["receivers"][1]["webhook_configs"][0]["url"],
+            "http://127.0.0.1:7000/hook"
+        );
+    }
+
+    #[test]
+    fn settings_round_trip_through_json() {
+        let c = cfg().with_timing(Timing::fast());
+        let back: MonitoringConfig =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,699 @@
+//! The alert rules of a devnet and the `promtool test rules` unit tests that pin them.
+//!
+//! Thresholds come from [`Thresholds`] and each chain's block time: a chain stalls after
+//! `head_stalled_blocks` block times without a new block; a chain with block time 0 (a block per
+//! transaction) is idle when nobody sends transactions, so it gets no `HeadStalled` rule. Every
+//! alert carries `severity` and `devnet` labels, keeps the `chain`/`chain_id`, `service`, `job` or
+//! `path` label of its series, and has `summary`, `description` and `runbook_url` annotations.
+//! Annotation templates use only `$labels`, so [`rule_tests_yml`] can state the exact expected text.
+
+use std::{collections::BTreeMap, fmt, time::Duration};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    config::{MonitoringConfig, prom_duration},
+    metrics,
+};
+
+/// The alerts opdev defines. Each has a runbook at `docs/runbooks/<name>.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Alert {
+    /// A chain's JSON-RPC does not answer the exporter.
+    RpcDown,
+    /// A chain produces no new block.
+    HeadStalled,
+    /// The indexer is behind a chain's head.
+    IndexerLagging,
+    /// The devnet folder's filesystem is nearly full.
+    DiskFillingUp,
+    /// The supervisor restarted a service recently.
+    ServiceRestarting,
+    /// Prometheus cannot scrape one of opdev's services (the exporter included).
+    TargetDown,
+}
+
+impl Alert {
+    /// Every alert.
+    pub const ALL: [Alert; 6] = [
+        Alert::RpcDown,
+        Alert::HeadStalled,
+        Alert::IndexerLagging,
+        Alert::DiskFillingUp,
+        Alert::ServiceRestarting,
+        Alert::TargetDown,
+    ];
+
+    /// The `alertname`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alert::RpcDown => "RpcDown",
+            Alert::HeadStalled => "HeadStalled",
+            Alert::IndexerLagging => "IndexerLagging",
+            Alert::DiskFillingUp => "DiskFillingUp",
+            Alert::ServiceRestarting => "ServiceRestarting",
+            Alert::TargetDown => "TargetDown",
+        }
+    }
+
+    /// `severity` label.
+    pub fn severity(self) -> &'static str {
+        match self {
+            Alert::RpcDown | Alert::HeadStalled => "critical",
+            _ => "warning",
+        }
+    }
+
+    /// Its runbook under `base`.
+    pub fn runbook_url(self, base: &str) -> String {
+        format!("{}/{}.md", base.trim_end_matches('/'), self.name())
+    }
+}
+
+impl fmt::Display for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One alerting rule as Prometheus reads it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression; every series it returns is an alert.
+    pub expr: String,
+    /// How long the expression must hold before the alert fires.
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// Labels added to the alert.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations (templates over `$labels`).
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A rule group.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleGroup {
+    /// Group name.
+    pub name: String,
+    /// Its rules.
+    pub rules: Vec<Rule>,
+}
+
+/// A rules file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFile {
+    /// Its groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// `HeadStalled`'s threshold for a chain, in seconds: `head_stalled_blocks` block times; `None`
+/// for a chain that mines per transaction.
+pub fn head_stalled_after(cfg: &MonitoringConfig, block_time: u64) -> Option<u64> {
+    (block_time > 0).then(|| block_time * cfg.thresholds.head_stalled_blocks)
+}
+
+fn human_bytes(b: u64) -> String {
+    if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
+        format!("{} GiB", b >> 30)
+    } else if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
+        format!("{} MiB", b >> 20)
+    } else {
+        format!("{b} bytes")
+    }
+}
+
+fn human_duration(d: Duration) -> String {
+    prom_duration(d)
+}
+
+/// The rules of a devnet.
+pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
+    let t = &cfg.thresholds;
+    let rule =
+        |alert: Alert, expr: String, for_: Duration, summary: String, description: String| {
+            let labels = BTreeMap::from([
+                ("severity".to_owned(), alert.severity().to_owned()),
+                ("devnet".to_owned(), cfg.devnet.clone()),
+            ]);
+            let annotations = BTreeMap::from([
+                ("summary".to_owned(), summary),
+                ("description".to_owned(), description),
+                (
+                    "runbook_url".to_owned(),
+                    alert.runbook_url(&cfg.runbook_base),
+                ),
+            ]);
+            Rule {
+                alert: alert.name().into(),
+                expr,
+                for_: prom_duration(for_),
+                labels,
+                annotations,
+            }
+        };
+
+    let mut chains = vec![rule(
+        Alert::RpcDown,
+        format!("{} == 0", metrics::CHAIN_UP),
+        t.rpc_down_for,
+        "RPC of {{ $labels.chain }} is down".into(),
+        format!(
+            "The exporter has not reached the JSON-RPC endpoint of chain {{{{ $labels.chain }}}} \
+             (chain id {{{{ $labels.chain_id }}}}) for {}.",
+            human_duration(t.rpc_down_for)
+        ),
+    )];
+    for chain in &cfg.chains {
+        let Some(after) = head_stalled_after(cfg, chain.block_time) else {
+            continue;
+        };
+        chains.push(rule(
+            Alert::HeadStalled,
+            format!(
+                "{}{{chain=\"{}\"}} > {after}",
+                metrics::CHAIN_HEAD_UNCHANGED,
+                chain.name
+            ),
+            t.head_stalled_for,
+            "{{ $labels.chain }} makes no new blocks".into(),
+            format!(
+                "Chain {{{{ $labels.chain }}}} (chain id {{{{ $labels.chain_id }}}}, block time {} s) \
+                 has produced no new block for more than {after} s ({} block times).",
+                chain.block_time, t.head_stalled_blocks
+            ),
+        ));
+    }
+
+    let services = vec![
+        rule(
+            Alert::IndexerLagging,
+            format!("{} > {}", metrics::INDEXER_LAG, t.indexer_lag_blocks),
+            t.indexer_lag_for,
+            "Indexer lags behind {{ $labels.chain }}".into(),
+            format!(
+                "The indexer has been more than {} blocks behind the head of chain \
+                 {{{{ $labels.chain }}}} (chain id {{{{ $labels.chain_id }}}}) for {}.",
+                t.indexer_lag_blocks,
+                human_duration(t.indexer_lag_for)
+            ),
+        ),
+        rule(
+            Alert::ServiceRestarting,
+            format!(
+                "increase({}[{}]) > 0",
+                metrics::SERVICE_RESTARTS,
+                prom_duration(t.restart_window)
+            ),
+            t.restart_for,
+            "{{ $labels.service }} is restarting".into(),
+            format!(
+                "The supervisor restarted {{{{ $labels.service }}}} in the last {}.",
+                human_duration(t.restart_window)
+            ),
+        ),
+        rule(
+            Alert::TargetDown,
+            format!("{} == 0", metrics::UP),
+            t.target_down_for,
+            "{{ $labels.job }} cannot be scraped".into(),
+            format!(
+                "Prometheus has failed to scrape {{{{ $labels.job }}}} at {{{{ $labels.instance }}}} \
+                 for {}.",
+                human_duration(t.target_down_for)
+            ),
+        ),
+        rule(
+            Alert::DiskFillingUp,
+            format!(
+                "{free} / {total} < {ratio} or {free} < {bytes}",
+                free = metrics::DISK_FREE,
+                total = metrics::DISK_TOTAL,
+                ratio = t.disk_free_ratio,
+                bytes = t.disk_free_bytes
+            ),
+            t.disk_for,
+            "Disk of the devnet folder is filling up".into(),
+            format!(
+                "The filesystem holding {{{{ $labels.path }}}} has had less than {}% or less than {} \
+                 free for {}.",
+                t.disk_free_ratio * 100.0,
+                human_bytes(t.disk_free_bytes),
+                human_duration(t.disk_for)
+            ),
+        ),
+    ];
+
+    RuleFile {
+        groups: vec![
+            RuleGroup {
+                name: "opdev-chains".into(),
+                rules: chains,
+            },
+            RuleGroup {
+                name: "opdev-services".into(),
+                rules: services,
+            },
+        ],
+    }
+}
+
+/// The rules file text (a JSON document, which is YAML).
+pub fn alert_rules_yml(cfg: &MonitoringConfig) -> String {
+    let body = serde_json::to_string_pretty(&alert_rules(cfg)).unwrap_or_else(|_| "{}".into());
+    format!(
+        "# Alert rules of devnet '{}', generated by opdev (JSON is YAML). Changes are overwritten.\n{body}\n",
+        cfg.devnet
+    )
+}
+
+/// Replaces `{{ $labels.NAME }}` in an annotation template, as Prometheus renders it.
+fn render(template: &str, labels: &BTreeMap<&str, &str>) -> String {
+    let mut out = template.to_owned();
+    for (k, v) in labels {
+        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    }
+    out
+}
+
+/// Builds `promtool test rules` test groups.
+struct TestBuilder {
+    rules: RuleFile,
+    step: Duration,
+    tests: Vec<serde_json::Value>,
+}
+
+impl TestBuilder {
+    fn rule(&self, alert: Alert, chain: Option<&str>) -> &Rule {
+        self.rules
+            .groups
+            .iter()
+            .flat_map(|g| &g.rules)
+            .find(|r| {
+                r.alert == alert.name()
+                    && chain.is_none_or(|c| r.expr.contains(&format!("chain=\"{c}\"")))
+            })
+            .expect("a rule for every tested alert")
+    }
+
+    /// The alert as Prometheus would send it for a series with `labels`.
+    fn expected(
+        &self,
+        alert: Alert,
+        chain: Option<&str>,
+        labels: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let rule = self.rule(alert, chain);
+        let series: BTreeMap<&str, &str> = labels.iter().copied().collect();
+        let mut exp_labels: BTreeMap<String, String> = rule.labels.clone();
+        exp_labels.extend(
+            series
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let exp_annotations: BTreeMap<String, String> = rule
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), render(v, &series)))
+            .collect();
+        json!({ "exp_labels": exp_labels, "exp_annotations": exp_annotations })
+    }
+
+    /// Eval time at which an alert whose expression holds from time 0 with `for_` has fired.
+    fn fired_at(&self, for_: Duration) -> Duration {
+        let steps = for_.as_millis().div_ceil(self.step.as_millis()) as u32;
+        self.step * (steps + 1)
+    }
+
+    /// Adds a test: `series` (selector, values) and checks at `eval_time` that `alert` has
+    /// exactly `firing` (each the labels of one series).
+    fn case(
+        &mut self,
+        name: &str,
+        series: &[(String, String)],
+        alert: Alert,
+        chain: Option<&str>,
+        eval_time: Duration,
+        firing: &[&[(&str, &str)]],
+    ) {
+        let exp: Vec<_> = firing
+            .iter()
+            .map(|l| self.expected(alert, chain, l))
+            .collect();
+        self.tests.push(json!({
+            "name": name,
+            "interval": prom_duration(self.step),
+            "input_series": series.iter().map(|(s, v)| json!({"series": s, "values": v})).collect::<Vec<_>>(),
+            "alert_rule_test": [{
+                "eval_time": prom_duration(eval_time),
+                "alertname": alert.name(),
+                "exp_alerts": exp,
+            }],
+        }));
+    }
+}
+
+fn s(series: &str, values: impl Into<String>) -> (String, String) {
+    (series.to_owned(), values.into())
+}
+
+/// `promtool test rules` unit tests for every alert of `cfg`'s rules: each fires when it should,
+/// does not fire when it should not, and (where the `for:` allows) waits out its `for:`.
+/// `rules_file` is the rules file's path as promtool should open it (relative to the test file).
+pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
+    let step = cfg.timing.evaluation_interval.max(Duration::from_secs(1));
+    let mut b = TestBuilder {
+        rules: alert_rules(cfg),
+        step,
+        tests: Vec::new(),
+    };
+    let t = cfg.thresholds.clone();
+    let n = |d: Duration| (d.as_millis() / step.as_millis()) as u64 + 4;
+
+    // RpcDown
+    let l1 = [("chain", "l1"), ("chain_id", "900")];
+    let up = |v: &str| s("opdev_chain_up{chain=\"l1\",chain_id=\"900\"}", v);
+    let horizon = n(t.rpc_down_for);
+    let at = b.fired_at(t.rpc_down_for);
+    b.case(
+        "RpcDown fires when the RPC stays unreachable",
+        &[up(&format!("0x{horizon}"))],
+        Alert::RpcDown,
+        None,
+        at,
+        &[&l1],
+    );
+    b.case(
+        "RpcDown stays quiet while the RPC answers",
+        &[up(&format!("1x{horizon}"))],
+        Alert::RpcDown,
+        None,
+        at,
+        &[],
+    );
+    if t.rpc_down_for >= step * 2 {
+        b.case(
+            "RpcDown waits out its for: clause",
+            &[up(&format!("0x{horizon}"))],
+            Alert::RpcDown,
+            None,
+            t.rpc_down_for - step,
+            &[],
+        );
+        let flapping = (0..=horizon)
+            .map(|i| if i % 2 == 0 { "0" } else { "1" })
+            .collect::<Vec<_>>()
+            .join(" ");
+        b.case(
+            "RpcDown ignores short outages",
+            &[up(&flapping)],
+            Alert::RpcDown,
+            None,
+            at,
+            &[],
+        );
+    }
+
+    // HeadStalled: one case per chain with a block time, and silence on mine-per-tx chains.
+    for chain in cfg.chains.clone() {
+        let id = chain.chain_id.to_string();
+        let labels = [("chain", chain.name.as_str()), ("chain_id", id.as_str())];
+        let sel = format!(
+            "opdev_chain_head_unchanged_seconds{{chain=\"{}\",chain_id=\"{id}\"}}",
+            chain.name
+        );
+        let horizon = n(t.head_stalled_for);
+        let at = b.fired_at(t.head_stalled_for);
+        match head_stalled_after(cfg, chain.block_time) {
+            Some(after) => {
+                let over = after + 1;
+                b.case(
+                    &format!(
+                        "HeadStalled fires on {} after {after} s without a block",
+                        chain.name
+                    ),
+                    &[s(&sel, format!("{over}+1x{horizon}"))],
+                    Alert::HeadStalled,
+                    Some(&chain.name),
+                    at,
+                    &[&labels],
+                );
+                b.case(
+                    &format!(
+                        "HeadStalled stays quiet on {} at exactly {after} s",
+                        chain.name
+                    ),
+                    &[s(&sel, format!("{after}x{horizon}"))],
+                    Alert::HeadStalled,
+                    Some(&chain.name),
+                    at,
+                    &[],
+                );
+                b.case(
+                    &format!(
+                        "HeadStalled stays quiet on {} while blocks come",
+                        chain.name
+                    ),
+                    &[s(&sel, format!("0x{horizon}"))],
+                    Alert::HeadStalled,
+                    Some(&chain.name),
+                    at,
+                    &[],
+                );
+            }
+            None => {
+                // No rule for this chain: nothing fires however long the head stays.
+                b.tests.push(json!({
+                    "name": format!("HeadStalled never fires on {} (a block per transaction)", chain.name),
+                    "interval": prom_duration(step),
+                    "input_series": [{"series": sel, "values": format!("100000+1x{horizon}")}],
+                    "alert_rule_test": [{"eval_time": prom_duration(at), "alertname": "HeadStalled", "exp_alerts": []}],
+                }));
+            }
+        }
+    }
+
+    // IndexerLagging
+    let lag = |v: String| s("opdev_indexer_lag_blocks{chain=\"l1\",chain_id=\"900\"}", v);
+    let horizon = n(t.indexer_lag_for);
+    let at = b.fired_at(t.indexer_lag_for);
+    let over = t.indexer_lag_blocks + 1;
+    b.case(
+        "IndexerLagging fires when the lag stays over the threshold",
+        &[lag(format!("{over}x{horizon}"))],
+        Alert::IndexerLagging,
+        None,
+        at,
+        &[&l1],
+    );
+    b.case(
+        "IndexerLagging stays quiet at the threshold",
+        &[lag(format!("{}x{horizon}", t.indexer_lag_blocks))],
+        Alert::IndexerLagging,
+        None,
+        at,
+        &[],
+    );
+    if t.indexer_lag_for >= step * 2 {
+        b.case(
+            "IndexerLagging ignores a short lag",
+            &[lag(format!("{over} 0x{horizon}"))],
+            Alert::IndexerLagging,
+            None,
+            at,
+            &[],
+        );
+    }
+
+    // DiskFillingUp
+    let path = [("path", "/devnet")];
+    let disk = |free: u64, total: u64| {
+        vec![
+            s(
+                "opdev_disk_free_bytes{path=\"/devnet\"}",
+                format!("{free}x{}", n(t.disk_for)),
+            ),
+            s(
+                "opdev_disk_total_bytes{path=\"/devnet\"}",
+                format!("{total}x{}", n(t.disk_for)),
+            ),
+        ]
+    };
+    let at = b.fired_at(t.disk_for);
+    let big = t.disk_free_bytes.saturating_mul(1000);
+    let low_ratio = ((big as f64) * t.disk_free_ratio / 2.0) as u64;
+    b.case(
+        "DiskFillingUp fires under the free ratio",
+        &disk(low_ratio, big),
+        Alert::DiskFillingUp,
+        None,
+        at,
+        &[&path],
+    );
+    let small_total = t.disk_free_bytes.saturating_mul(2).max(1);
+    let small_free =
+        (t.disk_free_bytes / 2).max(((small_total as f64) * t.disk_free_ratio) as u64 + 1);
+    b.case(
+        "DiskFillingUp fires under the free bytes",
+        &disk(
+            small_free.min(t.disk_free_bytes.saturating_sub(1)),
+            small_total,
+        ),
+        Alert::DiskFillingUp,
+        None,
+        at,
+        &[&path],
+    );
+    b.case(
+        "DiskFillingUp stays quiet with room to spare",
+        &disk(big / 2, big),
+        Alert::DiskFillingUp,
+        None,
+        at,
+        &[],
+    );
+
+    // ServiceRestarting
+    let restarts = |v: String| s("opdev_service_restarts_total{service=\"l2-1\"}", v);
+    let window_steps = (t.restart_window.as_millis() / step.as_millis()) as u64;
+    let horizon = window_steps + n(t.restart_for) + 4;
+    let at = b.fired_at(t.restart_for) + step * 2;
+    let svc = [("service", "l2-1")];
+    b.case(
+        "ServiceRestarting fires when the restart counter rises",
+        &[restarts(format!("0 0 1x{horizon}"))],
+        Alert::ServiceRestarting,
+        None,
+        at,
+        &[&svc],
+    );
+    b.case(
+        "ServiceRestarting stays quiet while the counter holds",
+        &[restarts(format!("3x{horizon}"))],
+        Alert::ServiceRestarting,
+        None,
+        at,
+        &[],
+    );
+    let after_window = step * 2 + t.restart_window + step * 2;
+    b.case(
+        "ServiceRestarting resolves once the window has passed",
+        &[restarts(format!("0 0 1x{horizon}"))],
+        Alert::ServiceRestarting,
+        None,
+        after_window,
+        &[],
+    );
+
+    // TargetDown
+    let target = [("job", "opdev-indexer"), ("instance", "127.0.0.1:9101")];
+    let up_t = |v: String| s("up{job=\"opdev-indexer\",instance=\"127.0.0.1:9101\"}", v);
+    let horizon = n(t.target_down_for);
+    let at = b.fired_at(t.target_down_for);
+    b.case(
+        "TargetDown fires when scrapes keep failing",
+        &[up_t(format!("0x{horizon}"))],
+        Alert::TargetDown,
+        None,
+        at,
+        &[&target],
+    );
+    b.case(
+        "TargetDown stays quiet while scrapes succeed",
+        &[up_t(format!("1x{horizon}"))],
+        Alert::TargetDown,
+        None,
+        at,
+        &[],
+    );
+
+    let doc = json!({
+        "rule_files": [rules_file],
+        "evaluation_interval": prom_duration(step),
+        "tests": b.tests,
+    });
+    let body = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
+    format!(
+        "# promtool test rules for devnet '{}', generated by opdev.\n{body}\n",
+        cfg.devnet
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> MonitoringConfig {
+        MonitoringConfig::new("dev", "127.0.0.1:9100", "127.0.0.1:9093")
+            .with_chain("l1", 900, 12)
+            .with_chain("l2-1", 901, 2)
+            .with_chain("l2-2", 902, 0)
+    }
+
+    #[test]
+    fn head_stalled_derives_from_block_times_and_skips_mine_per_tx_chains() {
+        let rules = alert_rules(&cfg());
+        let stalled: Vec<_> = rules.groups[0]
+            .rules
+            .iter()
+            .filter(|r| r.alert == "HeadStalled")
+            .map(|r| r.expr.as_str())
+            .collect();
+        assert_eq!(
+            stalled,
+            [
+                "opdev_chain_head_unchanged_seconds{chain=\"l1\"} > 60",
+                "opdev_chain_head_unchanged_seconds{chain=\"l2-1\"} > 10",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_alert_has_a_rule_labels_and_annotations() {
+        let rules = alert_rules(&cfg());
+        for alert in Alert::ALL {
+            let rule = rules
+                .groups
+                .iter()
+                .flat_map(|g| &g.rules)
+                .find(|r| r.alert == alert.name())
+                .unwrap();
+            assert_eq!(rule.labels["devnet"], "dev");
+            assert_eq!(rule.labels["severity"], alert.severity());
+            assert!(
+                rule.annotations["runbook_url"].ends_with(&format!("/docs/runbooks/{alert}.md"))
+            );
+            assert!(!rule.annotations["summary"].is_empty());
+        }
+    }
+
+    #[test]
+    fn thresholds_are_parameters() {
+        let mut c = cfg();
+        c.thresholds.indexer_lag_blocks = 42;
+        c.thresholds.rpc_down_for = Duration::from_secs(3);
+        let rules = alert_rules(&c);
+        let all: Vec<_> = rules.groups.iter().flat_map(|g| &g.rules).collect();
+        let lag = all.iter().find(|r| r.alert == "IndexerLagging").unwrap();
+        assert_eq!(lag.expr, "opdev_indexer_lag_blocks > 42");
+        let down = all.iter().find(|r| r.alert == "RpcDown").unwrap();
+        assert_eq!(down.for_, "3s");
+        let disk = all.iter().find(|r| r.alert == "DiskFillingUp").unwrap();
+        assert_eq!(
+            disk.expr,
+            "opdev_disk_free_bytes / opdev_disk_total_bytes < 0.1 or opdev_disk_free_bytes < 1073741824"
+        );
+    }
+
+    #[test]
+    fn annotations_render_labels() {
+        let labels = BTreeMap::from([("chain", "l1")]);
+        assert_eq!(
+            render("RPC of {{ $labels.chain }} is down", &labels),
+            "RPC of l1 is down"
+        );
+    }
+}
