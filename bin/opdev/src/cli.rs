@@ -16,7 +16,7 @@ use crate::output::ColorChoice;
 #[command(
     after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
 4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready, \
-9 smoke check failed.\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
+9 smoke check failed, 10 refused by a devnet service (faucet rate limit).\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -64,6 +64,8 @@ pub(crate) enum Command {
     Deploy(DeployArgs),
     /// Deploy a Counter on every chain, call increment, read it back; non-zero exit on mismatch.
     Smoke,
+    /// Get test ETH from the devnet's faucet (waits for the receipt), or list its distributions.
+    Faucet(FaucetArgs),
     /// List every devnet on this machine and whether it runs.
     List,
     /// Delete a devnet entirely: stop it, remove its data folder.
@@ -262,6 +264,34 @@ impl UpArgs {
             service_ports: (!self.service_ports.is_empty()).then(|| self.service_ports.iter().cloned().collect()),
         }
     }
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct FaucetArgs {
+    #[command(subcommand)]
+    pub(crate) history: Option<FaucetCommand>,
+    /// Address to fund (0x…; a mixed-case address must carry a valid EIP-55 checksum).
+    pub(crate) address: Option<String>,
+    /// Chain, by id or service name [default: the first L2].
+    #[arg(long)]
+    pub(crate) chain: Option<String>,
+    /// Return once the transfer is sent, without waiting for its receipt.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FaucetCommand {
+    /// List the faucet's distributions, newest first.
+    History {
+        /// Only those to this address.
+        #[arg(long)]
+        address: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -57,7 +57,9 @@ pub struct ServeArgs {
 #[non_exhaustive]
 pub enum ConfigError {
     /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL.
-    #[error("bad --chain {0:?}: expected NAME=CHAIN_ID=RPC_URL (e.g. l2=901=http://127.0.0.1:9545)")]
+    #[error(
+        "bad --chain {0:?}: expected NAME=CHAIN_ID=RPC_URL (e.g. l2=901=http://127.0.0.1:9545)"
+    )]
     Chain(String),
     /// Two chains share a name or an id.
     #[error("chain {0:?} is given twice")]
@@ -239,13 +241,8 @@ pub async fn start(config: Config, stop: CancellationToken) -> Result<Indexer, C
         .collect();
     let mut tasks = JoinSet::new();
     for ((spec, rpc), status) in config.chains.into_iter().zip(rpcs).zip(&chains) {
-        let indexer = chain::ChainIndexer::new(
-            spec,
-            settings.clone(),
-            rpc,
-            metrics.clone(),
-            status.clone(),
-        );
+        let indexer =
+            chain::ChainIndexer::new(spec, settings.clone(), rpc, metrics.clone(), status.clone());
         let stop = stop.clone();
         tasks.spawn(async move {
             // A fatal error is logged and shown in /health; the other chains go on.

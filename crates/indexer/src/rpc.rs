@@ -157,6 +157,9 @@ pub struct Receipt {
     /// Logs, in order.
     #[serde(default)]
     pub logs: Vec<Log>,
+    /// OP deposit: the nonce of the deposit (Canyon).
+    #[serde(default)]
+    pub deposit_nonce: Option<U64>,
     /// OP: L1 data fee.
     #[serde(default)]
     pub l1_fee: Option<U256>,
@@ -285,7 +288,10 @@ impl Rpc {
 
     /// `eth_blockNumber`, and in the same batch the header at `at` (if given; `None` when the
     /// chain has no block there).
-    pub async fn head_and_header(&self, at: Option<u64>) -> Result<(u64, Option<Header>), RpcError> {
+    pub async fn head_and_header(
+        &self,
+        at: Option<u64>,
+    ) -> Result<(u64, Option<Header>), RpcError> {
         let started = Instant::now();
         let mut batch = BatchRequest::new(&self.client);
         let head: Waiter<U64> = batch
@@ -299,7 +305,10 @@ impl Rpc {
             ),
             None => None,
         };
-        batch.send().await.map_err(|e| self.call_error("batch", e))?;
+        batch
+            .send()
+            .await
+            .map_err(|e| self.call_error("batch", e))?;
         let head = head
             .await
             .map_err(|e| self.call_error("eth_blockNumber", e))?;
@@ -321,7 +330,10 @@ impl Rpc {
             .map(|n| batch.add_call("eth_getBlockByNumber", &(U64::from(n), false)))
             .collect::<Result<Vec<Waiter<Option<Header>>>, _>>()
             .map_err(|e| self.call_error("eth_getBlockByNumber", e))?;
-        batch.send().await.map_err(|e| self.call_error("batch", e))?;
+        batch
+            .send()
+            .await
+            .map_err(|e| self.call_error("batch", e))?;
         let mut out = Vec::with_capacity(waiters.len());
         for w in waiters {
             out.push(
@@ -356,7 +368,10 @@ impl Rpc {
             };
             waiters.push((n, block, receipts));
         }
-        batch.send().await.map_err(|e| self.call_error("batch", e))?;
+        batch
+            .send()
+            .await
+            .map_err(|e| self.call_error("batch", e))?;
         let mut blocks = Vec::with_capacity(waiters.len());
         let mut missing_receipts = false;
         for (n, block, receipts) in waiters {
@@ -365,10 +380,7 @@ impl Rpc {
                 .map_err(|e| self.call_error("eth_getBlockByNumber", e))?
                 .ok_or_else(|| self.inconsistent(format!("block {n} is missing")))?;
             if block.number.to::<u64>() != n {
-                return Err(self.inconsistent(format!(
-                    "asked for block {n}, got {}",
-                    block.number
-                )));
+                return Err(self.inconsistent(format!("asked for block {n}, got {}", block.number)));
             }
             let receipts = match receipts {
                 Some(w) => match w.await {
@@ -412,7 +424,10 @@ impl Rpc {
         if waiters.is_empty() {
             return Ok(());
         }
-        batch.send().await.map_err(|e| self.call_error("batch", e))?;
+        batch
+            .send()
+            .await
+            .map_err(|e| self.call_error("batch", e))?;
         for (i, hash, w) in waiters {
             let r = w
                 .await

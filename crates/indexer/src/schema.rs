@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     source_hash              BYTEA,
     mint                     NUMERIC(78,0),
     is_system_tx             BOOLEAN,
+    deposit_nonce            BIGINT,
     l1_fee                   NUMERIC(78,0),
     l1_gas_used              NUMERIC(78,0),
     l1_gas_price             NUMERIC(78,0),

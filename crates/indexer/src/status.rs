@@ -70,7 +70,10 @@ impl StatusCell {
 
     /// A copy of the status.
     pub fn get(&self) -> ChainStatus {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Changes the status with `f`, keeping `lag` consistent with the heads.

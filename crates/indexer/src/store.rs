@@ -15,6 +15,9 @@ use tokio_postgres::{Client, NoTls, Statement, types::ToSql};
 
 use crate::{rpc::FullBlock, schema};
 
+/// The type of OP deposit transactions.
+pub const DEPOSIT_TX_TYPE: u64 = 0x7e;
+
 /// A block the database holds: its number and hash.
 pub type BlockRef = (u64, B256);
 
@@ -32,7 +35,9 @@ pub enum StoreError {
         source: tokio_postgres::Error,
     },
     /// The checkpoint is not where this indexer left it: another writer moved it.
-    #[error("the checkpoint of chain {chain_id} moved (expected {expected:?}, found {found:?}); is another indexer writing this chain?")]
+    #[error(
+        "the checkpoint of chain {chain_id} moved (expected {expected:?}, found {found:?}); is another indexer writing this chain?"
+    )]
     CheckpointMoved {
         /// The chain.
         chain_id: u64,
@@ -107,15 +112,15 @@ const INSERT_BLOCKS: &str = "INSERT INTO blocks (chain_id, number, hash, parent_
 const INSERT_TRANSACTIONS: &str = "INSERT INTO transactions (chain_id, block_number, tx_index, \
      hash, block_hash, type, from_address, to_address, contract_address, value, nonce, gas, \
      gas_price, max_fee_per_gas, max_priority_fee_per_gas, effective_gas_price, gas_used, \
-     cumulative_gas_used, status, input, log_count, source_hash, mint, is_system_tx, l1_fee, \
-     l1_gas_used, l1_gas_price)
+     cumulative_gas_used, status, input, log_count, source_hash, mint, is_system_tx, \
+     deposit_nonce, l1_fee, l1_gas_used, l1_gas_price)
      SELECT $1::bigint, * FROM UNNEST($2::bigint[], $3::int[], $4::bytea[], $5::bytea[], \
      $6::smallint[], $7::bytea[], $8::bytea[], $9::bytea[], $10::text[]::numeric[], \
      $11::bigint[], $12::text[]::numeric[], $13::text[]::numeric[], $14::text[]::numeric[], \
      $15::text[]::numeric[], $16::text[]::numeric[], $17::text[]::numeric[], \
      $18::text[]::numeric[], $19::smallint[], $20::bytea[], $21::int[], $22::bytea[], \
-     $23::text[]::numeric[], $24::bool[], $25::text[]::numeric[], $26::text[]::numeric[], \
-     $27::text[]::numeric[])";
+     $23::text[]::numeric[], $24::bool[], $25::bigint[], $26::text[]::numeric[], \
+     $27::text[]::numeric[], $28::text[]::numeric[])";
 
 const INSERT_LOGS: &str = "INSERT INTO logs (chain_id, block_number, log_index, block_hash, \
      tx_hash, tx_index, address, topic0, topic1, topic2, topic3, data)
@@ -166,13 +171,17 @@ pub async fn connect(url: &str) -> Result<Store, StoreError> {
         insert_blocks: p(INSERT_BLOCKS).await?,
         insert_transactions: p(INSERT_TRANSACTIONS).await?,
         insert_logs: p(INSERT_LOGS).await?,
-        upsert_checkpoint: p("INSERT INTO checkpoints (chain_id, number, hash) VALUES ($1, $2, $3) \
+        upsert_checkpoint: p(
+            "INSERT INTO checkpoints (chain_id, number, hash) VALUES ($1, $2, $3) \
              ON CONFLICT (chain_id) DO UPDATE SET number = EXCLUDED.number, hash = EXCLUDED.hash, \
-             updated_at = now()")
+             updated_at = now()",
+        )
         .await?,
         delete_blocks: p("DELETE FROM blocks WHERE chain_id = $1 AND number > $2").await?,
-        delete_transactions: p("DELETE FROM transactions WHERE chain_id = $1 AND block_number > $2")
-            .await?,
+        delete_transactions: p(
+            "DELETE FROM transactions WHERE chain_id = $1 AND block_number > $2",
+        )
+        .await?,
         delete_logs: p("DELETE FROM logs WHERE chain_id = $1 AND block_number > $2").await?,
         delete_checkpoint: p("DELETE FROM checkpoints WHERE chain_id = $1").await?,
     };
@@ -329,12 +338,15 @@ impl Store {
         match to {
             Some((n, h)) => {
                 let n = int::<i64>(n, "block number")?;
-                tx.execute(&s.upsert_checkpoint, &[&cid, &n, &h.as_slice()]).await
+                tx.execute(&s.upsert_checkpoint, &[&cid, &n, &h.as_slice()])
+                    .await
             }
             None => tx.execute(&s.delete_checkpoint, &[&cid]).await,
         }
         .map_err(StoreError::db("rewind"))?;
-        tx.commit().await.map_err(StoreError::db("commit the rewind"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("commit the rewind"))?;
         Ok(started.elapsed())
     }
 
@@ -384,6 +396,7 @@ struct Columns<'a> {
     t_source_hash: Vec<Option<Hash<'a>>>,
     t_mint: Vec<Option<String>>,
     t_system: Vec<Option<bool>>,
+    t_deposit_nonce: Vec<Option<i64>>,
     t_l1_fee: Vec<Option<String>>,
     t_l1_gas_used: Vec<Option<String>>,
     t_l1_gas_price: Vec<Option<String>>,
@@ -413,8 +426,10 @@ impl<'a> Columns<'a> {
             c.b_gas_used.push(dec(&b.gas_used));
             c.b_gas_limit.push(dec(&b.gas_limit));
             c.b_base_fee.push(b.base_fee_per_gas.as_ref().map(dec));
-            c.b_tx_count
-                .push(int::<i32>(b.transactions.len() as u64, "transaction count")?);
+            c.b_tx_count.push(int::<i32>(
+                b.transactions.len() as u64,
+                "transaction count",
+            )?);
             c.b_extra.push(b.extra_data.as_ref());
             // Positions come from the order in the block, which is what the block commits
             // to; a node's `transactionIndex`/`logIndex` fields are not trusted (anvil has
@@ -430,13 +445,11 @@ impl<'a> Columns<'a> {
                     .push(int::<i16>(tx.tx_type.map_or(0, q), "transaction type")?);
                 c.t_from.push(tx.from.as_slice());
                 c.t_to.push(tx.to.as_ref().map(|a| a.as_slice()));
-                c.t_contract.push(r.contract_address.as_ref().map(|a| a.as_slice()));
+                c.t_contract
+                    .push(r.contract_address.as_ref().map(|a| a.as_slice()));
                 c.t_value.push(dec(&tx.value));
-                c.t_nonce.push(
-                    tx.nonce
-                        .map(|n| int::<i64>(q(n), "nonce"))
-                        .transpose()?,
-                );
+                c.t_nonce
+                    .push(tx.nonce.map(|n| int::<i64>(q(n), "nonce")).transpose()?);
                 c.t_gas.push(dec(&tx.gas));
                 c.t_gas_price.push(tx.gas_price.as_ref().map(dec));
                 c.t_max_fee.push(tx.max_fee_per_gas.as_ref().map(dec));
@@ -453,9 +466,22 @@ impl<'a> Columns<'a> {
                 c.t_input.push(tx.input.as_ref());
                 c.t_log_count
                     .push(int::<i32>(r.logs.len() as u64, "log count")?);
-                c.t_source_hash.push(tx.source_hash.as_ref().map(|h| h.as_slice()));
-                c.t_mint.push(tx.mint.as_ref().map(dec));
-                c.t_system.push(tx.is_system_tx);
+                c.t_source_hash
+                    .push(tx.source_hash.as_ref().map(|h| h.as_slice()));
+                // A deposit always has a mint and a system flag; nodes leave out zero/false.
+                let deposit = tx.tx_type.map(q) == Some(DEPOSIT_TX_TYPE);
+                c.t_mint.push(match &tx.mint {
+                    Some(m) => Some(dec(m)),
+                    None if deposit => Some("0".into()),
+                    None => None,
+                });
+                c.t_system
+                    .push(tx.is_system_tx.or(deposit.then_some(false)));
+                c.t_deposit_nonce.push(
+                    r.deposit_nonce
+                        .map(|n| int::<i64>(q(n), "deposit nonce"))
+                        .transpose()?,
+                );
                 c.t_l1_fee.push(r.l1_fee.as_ref().map(dec));
                 c.t_l1_gas_used.push(r.l1_gas_used.as_ref().map(dec));
                 c.t_l1_gas_price.push(r.l1_gas_price.as_ref().map(dec));
@@ -501,7 +527,7 @@ impl<'a> Columns<'a> {
         ]
     }
 
-    fn tx_params<'s>(&'s self, cid: &'s i64) -> [&'s (dyn ToSql + Sync); 27] {
+    fn tx_params<'s>(&'s self, cid: &'s i64) -> [&'s (dyn ToSql + Sync); 28] {
         [
             cid,
             &self.t_block,
@@ -527,6 +553,7 @@ impl<'a> Columns<'a> {
             &self.t_source_hash,
             &self.t_mint,
             &self.t_system,
+            &self.t_deposit_nonce,
             &self.t_l1_fee,
             &self.t_l1_gas_used,
             &self.t_l1_gas_price,

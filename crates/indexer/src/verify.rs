@@ -88,7 +88,17 @@ fn first_difference<T: Ord + std::fmt::Debug>(
 }
 
 type BlockRow = (i64, String, String, i64);
-type TxRow = (i64, i64, String, String, String, String, String, String, String);
+type TxRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 type LogRow = (i64, i64, String, String, String, String);
 
 /// Compares chain `chain_id` at `rpc_url` with the database behind `db`.
@@ -129,7 +139,12 @@ pub async fn parity(db: &Client, rpc_url: &str, chain_id: u64) -> Result<Counts,
             let empty = Vec::new();
             let btxs = b["transactions"].as_array().unwrap_or(&empty);
             let receipts = r.as_array().unwrap_or(&empty);
-            blocks.push((number, s(&b, "hash"), s(&b, "parentHash"), btxs.len() as i64));
+            blocks.push((
+                number,
+                s(&b, "hash"),
+                s(&b, "parentHash"),
+                btxs.len() as i64,
+            ));
             head_hash = s(&b, "hash");
             let by_hash: BTreeMap<String, &Value> = receipts
                 .iter()
@@ -155,7 +170,12 @@ pub async fn parity(db: &Client, rpc_url: &str, chain_id: u64) -> Result<Counts,
                         .as_array()
                         .unwrap_or(&empty)
                         .iter()
-                        .map(|t| t.as_str().unwrap_or("").trim_start_matches("0x").to_lowercase())
+                        .map(|t| {
+                            t.as_str()
+                                .unwrap_or("")
+                                .trim_start_matches("0x")
+                                .to_lowercase()
+                        })
                         .collect();
                     logs.push((
                         number,
@@ -239,4 +259,18 @@ pub async fn parity(db: &Client, rpc_url: &str, chain_id: u64) -> Result<Counts,
         transactions: txs.len(),
         logs: logs.len(),
     })
+}
+
+/// [`parity`] over a new connection to `database_url`.
+pub async fn parity_at(
+    database_url: &str,
+    rpc_url: &str,
+    chain_id: u64,
+) -> Result<Counts, VerifyError> {
+    let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let result = parity(&client, rpc_url, chain_id).await;
+    drop(client);
+    let _ = driver.await;
+    result
 }

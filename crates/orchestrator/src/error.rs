@@ -29,6 +29,8 @@ pub enum ExitCode {
     NotReady = 8,
     /// The smoke check failed.
     SmokeFailed = 9,
+    /// A service of the devnet refused the request (the faucet's rate limit…).
+    Refused = 10,
 }
 
 impl ExitCode {
@@ -45,6 +47,7 @@ impl ExitCode {
             Self::ToolMissing,
             Self::NotReady,
             Self::SmokeFailed,
+            Self::Refused,
         ]
         .into_iter()
         .find(|c| *c as u8 == code)

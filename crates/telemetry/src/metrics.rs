@@ -1,7 +1,7 @@
 //! Every metric name the alert rules and dashboards use, kept in one place. The exporter's own
 //! metrics are defined here and registered by [`crate::exporter`]; the indexer's, faucet's and
-//! supervisor's are the names those services are expected to expose (the contract between them
-//! and the rules). A test checks that every dashboard expression names only metrics listed here,
+//! supervisor's are the names those services expose (the contract between them and the rules;
+//! when one of them renames a metric, this list and the test that reads it say what to change). A test checks that every dashboard expression names only metrics listed here,
 //! and another that the exporter's registry matches [`EXPORTER`].
 
 /// Who exposes a metric.
@@ -28,6 +28,8 @@ pub enum Kind {
     Gauge,
     /// A monotonically increasing count (name ends in `_total`).
     Counter,
+    /// Buckets, sum and count: queried as `<name>_bucket`, `<name>_sum`, `<name>_count`.
+    Histogram,
 }
 
 /// One metric: its full name as Prometheus stores it, its labels and meaning.
@@ -91,15 +93,25 @@ pub const ALERTS_RECEIVED: &str = "opdev_alerts_received_total";
 /// Indexer: blocks between the chain's head and the last indexed block.
 pub const INDEXER_LAG: &str = "opdev_indexer_lag_blocks";
 /// Indexer: the last indexed block number.
-pub const INDEXER_INDEXED_BLOCK: &str = "opdev_indexer_indexed_block";
+pub const INDEXER_INDEXED_HEAD: &str = "opdev_indexer_indexed_head";
 /// Indexer: the chain head it last saw.
-pub const INDEXER_CHAIN_HEAD: &str = "opdev_indexer_chain_head_block";
-/// Indexer: blocks written.
-pub const INDEXER_BLOCKS_INDEXED: &str = "opdev_indexer_blocks_indexed_total";
-/// Faucet: claims by outcome.
-pub const FAUCET_CLAIMS: &str = "opdev_faucet_claims_total";
-/// Faucet: the faucet account's balance, in ETH.
-pub const FAUCET_BALANCE: &str = "opdev_faucet_balance_eth";
+pub const INDEXER_CHAIN_HEAD: &str = "opdev_indexer_chain_head";
+/// Indexer: rows written, by table (`blocks`, `transactions`, `logs`).
+pub const INDEXER_ROWS_WRITTEN: &str = "opdev_indexer_rows_written_total";
+/// Indexer: reorgs handled.
+pub const INDEXER_REORGS: &str = "opdev_indexer_reorgs_total";
+/// Indexer: blocks removed by each reorg (histogram).
+pub const INDEXER_REORG_DEPTH: &str = "opdev_indexer_reorg_depth_blocks";
+/// Indexer: JSON-RPC latency (histogram).
+pub const INDEXER_RPC_LATENCY: &str = "opdev_indexer_rpc_latency_seconds";
+/// Indexer: database commit latency (histogram).
+pub const INDEXER_DB_LATENCY: &str = "opdev_indexer_db_commit_latency_seconds";
+/// Faucet: claims by chain id and outcome.
+pub const FAUCET_CLAIMS: &str = "faucet_claims_total";
+/// Faucet: the faucet account's balance per chain id, in wei.
+pub const FAUCET_BALANCE: &str = "faucet_balance_wei";
+/// Faucet: time to answer a claim (histogram).
+pub const FAUCET_CLAIM_DURATION: &str = "faucet_claim_duration_seconds";
 /// Supervisor: restarts of a service.
 pub const SERVICE_RESTARTS: &str = "opdev_service_restarts_total";
 /// Supervisor: `1` when a service is running and ready.
@@ -195,49 +207,86 @@ pub const EXPORTER: &[Metric] = &[
     ),
 ];
 
-/// Metrics other services are expected to expose: the names the rules and dashboards query.
+/// Metrics other services expose (read from crates/indexer/src/metrics.rs and
+/// crates/faucet/src/metrics.rs) or are expected to expose (the supervisor's): the names the rules
+/// and dashboards query.
 pub const EXPECTED: &[Metric] = &[
     m(
         INDEXER_LAG,
         Kind::Gauge,
-        CHAIN,
+        &["chain"],
         Owner::Indexer,
-        "chain head minus last indexed block",
+        "chain head minus indexed head",
     ),
     m(
-        INDEXER_INDEXED_BLOCK,
+        INDEXER_INDEXED_HEAD,
         Kind::Gauge,
-        CHAIN,
+        &["chain"],
         Owner::Indexer,
-        "last indexed block number",
+        "number of the last block written to the database",
     ),
     m(
         INDEXER_CHAIN_HEAD,
         Kind::Gauge,
-        CHAIN,
+        &["chain"],
         Owner::Indexer,
-        "chain head the indexer last saw",
+        "number of the chain's head as last seen",
     ),
     m(
-        INDEXER_BLOCKS_INDEXED,
+        INDEXER_ROWS_WRITTEN,
         Kind::Counter,
-        CHAIN,
+        &["chain", "table"],
         Owner::Indexer,
-        "blocks written to PostgreSQL",
+        "rows written, by table",
+    ),
+    m(
+        INDEXER_REORGS,
+        Kind::Counter,
+        &["chain"],
+        Owner::Indexer,
+        "reorgs handled",
+    ),
+    m(
+        INDEXER_REORG_DEPTH,
+        Kind::Histogram,
+        &["chain"],
+        Owner::Indexer,
+        "blocks removed by each reorg",
+    ),
+    m(
+        INDEXER_RPC_LATENCY,
+        Kind::Histogram,
+        &["chain", "method"],
+        Owner::Indexer,
+        "latency of JSON-RPC requests",
+    ),
+    m(
+        INDEXER_DB_LATENCY,
+        Kind::Histogram,
+        &["chain"],
+        Owner::Indexer,
+        "latency of database transactions",
     ),
     m(
         FAUCET_CLAIMS,
         Kind::Counter,
-        &["chain", "outcome"],
+        &["chain_id", "outcome"],
         Owner::Faucet,
-        "claims by outcome (e.g. sent, rate_limited, failed)",
+        "claims answered, by chain id and outcome",
     ),
     m(
         FAUCET_BALANCE,
         Kind::Gauge,
-        &["chain"],
+        &["chain_id"],
         Owner::Faucet,
-        "faucet account balance in ETH",
+        "the faucet's balance per chain, in wei",
+    ),
+    m(
+        FAUCET_CLAIM_DURATION,
+        Kind::Histogram,
+        &[],
+        Owner::Faucet,
+        "time to answer a claim",
     ),
     m(
         SERVICE_RESTARTS,
@@ -270,11 +319,15 @@ pub fn all() -> impl Iterator<Item = &'static Metric> {
 /// Whether `name` is a metric the rules and dashboards may query. Prometheus's per-target
 /// `scrape_*` series count as known.
 pub fn is_known(name: &str) -> bool {
-    all().any(|m| m.name == name)
-        || matches!(
-            name,
-            "scrape_duration_seconds" | "scrape_samples_scraped" | "scrape_series_added"
-        )
+    all().any(|m| match m.kind {
+        Kind::Histogram => ["_bucket", "_sum", "_count"]
+            .iter()
+            .any(|suffix| name.strip_suffix(suffix) == Some(m.name)),
+        _ => m.name == name,
+    }) || matches!(
+        name,
+        "scrape_duration_seconds" | "scrape_samples_scraped" | "scrape_series_added"
+    )
 }
 
 #[cfg(test)]

@@ -171,7 +171,8 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
         let Some(after) = head_stalled_after(cfg, chain.block_time) else {
             continue;
         };
-        chains.push(rule(
+        // One rule per chain; its `chain` label (equal to the series') keeps the rules distinct.
+        let mut stalled = rule(
             Alert::HeadStalled,
             format!(
                 "{}{{chain=\"{}\"}} > {after}",
@@ -185,7 +186,9 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
                  has produced no new block for more than {after} s ({} block times).",
                 chain.block_time, t.head_stalled_blocks
             ),
-        ));
+        );
+        stalled.labels.insert("chain".into(), chain.name.clone());
+        chains.push(stalled);
     }
 
     let services = vec![
@@ -196,7 +199,7 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
             "Indexer lags behind {{ $labels.chain }}".into(),
             format!(
                 "The indexer has been more than {} blocks behind the head of chain \
-                 {{{{ $labels.chain }}}} (chain id {{{{ $labels.chain_id }}}}) for {}.",
+                 {{{{ $labels.chain }}}} for {}.",
                 t.indexer_lag_blocks,
                 human_duration(t.indexer_lag_for)
             ),
@@ -477,7 +480,7 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     }
 
     // IndexerLagging
-    let lag = |v: String| s("opdev_indexer_lag_blocks{chain=\"l1\",chain_id=\"900\"}", v);
+    let lag = |v: String| s("opdev_indexer_lag_blocks{chain=\"l1\"}", v);
     let horizon = n(t.indexer_lag_for);
     let at = b.fired_at(t.indexer_lag_for);
     let over = t.indexer_lag_blocks + 1;
@@ -487,7 +490,7 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
         Alert::IndexerLagging,
         None,
         at,
-        &[&l1],
+        &[&[("chain", "l1")]],
     );
     b.case(
         "IndexerLagging stays quiet at the threshold",

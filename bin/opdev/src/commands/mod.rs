@@ -13,6 +13,7 @@ use crate::{
 
 mod deploy;
 mod down;
+mod faucet;
 mod list;
 mod logs;
 mod purge;
@@ -69,6 +70,7 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Restart(args) => restart::run(&ctx, args).await,
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Smoke => smoke::run(&ctx).await,
+        Command::Faucet(args) => faucet::run(&ctx, args).await,
         Command::List => list::run(&ctx).await,
         Command::Purge(args) => purge::run(&ctx, args).await,
         Command::Serve(service) => serve::run(service).await,

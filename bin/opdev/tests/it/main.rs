@@ -2,6 +2,8 @@
 //! `$OPDEV_HOME` and picks free ports (`--ports auto`), so tests run in parallel.
 
 mod errors;
+mod indexer;
 mod lifecycle;
 mod operations;
+mod services;
 mod support;

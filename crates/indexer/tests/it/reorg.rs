@@ -38,7 +38,11 @@ async fn reorgs_within_the_limit_are_rewound_and_reindexed() {
     for (i, depth) in [1u64, 5, 20].into_iter().enumerate() {
         let before = head(&l2.url()).await;
         reorg(&l2.url(), depth, &built.counters[0]).await;
-        assert_eq!(head(&l2.url()).await, before, "anvil_reorg keeps the height");
+        assert_eq!(
+            head(&l2.url()).await,
+            before,
+            "anvil_reorg keeps the height"
+        );
         // The new branch grows by a block, which the indexer must link to the new branch.
         send(&l2.url(), json!({"from": DEV2, "to": DEV1, "value": "0x9"})).await;
         let until = Instant::now() + Duration::from_secs(10);

@@ -13,17 +13,17 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 /// Dev account 0 and 1 of anvil's test mnemonic (unlocked in anvil).
-pub const DEV0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-pub const DEV1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-pub const DEV2: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+pub(crate) const DEV0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+pub(crate) const DEV1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+pub(crate) const DEV2: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 
 /// A JSON-RPC client of `url`.
-pub fn client(url: &str) -> RpcClient {
+pub(crate) fn client(url: &str) -> RpcClient {
     RpcClient::new_http(url.parse().expect("url"))
 }
 
 /// Calls `method` and returns the JSON result.
-pub async fn call(url: &str, method: &'static str, params: Value) -> Value {
+pub(crate) async fn call(url: &str, method: &'static str, params: Value) -> Value {
     client(url)
         .request::<_, Value>(method, params.clone())
         .await
@@ -31,18 +31,18 @@ pub async fn call(url: &str, method: &'static str, params: Value) -> Value {
 }
 
 /// The chain's head.
-pub async fn head(url: &str) -> u64 {
+pub(crate) async fn head(url: &str) -> u64 {
     let h = call(url, "eth_blockNumber", json!([])).await;
     u64::from_str_radix(h.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
 
 /// Mines `n` empty blocks.
-pub async fn mine(url: &str, n: u64) {
+pub(crate) async fn mine(url: &str, n: u64) {
     call(url, "anvil_mine", json!([format!("{n:#x}")])).await;
 }
 
 /// Sends a transaction from an unlocked dev account; returns its hash.
-pub async fn send(url: &str, tx: Value) -> String {
+pub(crate) async fn send(url: &str, tx: Value) -> String {
     call(url, "eth_sendTransaction", json!([tx]))
         .await
         .as_str()
@@ -51,7 +51,7 @@ pub async fn send(url: &str, tx: Value) -> String {
 }
 
 /// The receipt of `hash` (waits for it: automine makes it immediate).
-pub async fn receipt(url: &str, hash: &str) -> Value {
+pub(crate) async fn receipt(url: &str, hash: &str) -> Value {
     for _ in 0..100 {
         let r = call(url, "eth_getTransactionReceipt", json!([hash])).await;
         if !r.is_null() {
@@ -63,25 +63,28 @@ pub async fn receipt(url: &str, hash: &str) -> Value {
 }
 
 /// Deploys a Counter from dev account 0; returns its address.
-pub async fn deploy_counter(url: &str) -> String {
+pub(crate) async fn deploy_counter(url: &str) -> String {
     let code = format!("0x{}", opdev_chain::smoke::COUNTER_BYTECODE_HEX.trim());
     let hash = send(url, json!({"from": DEV0, "data": code, "gas": "0x100000"})).await;
     let r = receipt(url, &hash).await;
-    r["contractAddress"].as_str().expect("a contract").to_owned()
+    r["contractAddress"]
+        .as_str()
+        .expect("a contract")
+        .to_owned()
 }
 
 /// `increment()` call data.
-pub fn increment_data() -> String {
+pub(crate) fn increment_data() -> String {
     format!("0x{}", alloy::hex::encode(&keccak256("increment()")[..4]))
 }
 
 /// topic0 of `Incremented(address,uint256)`.
-pub fn incremented_topic() -> String {
+pub(crate) fn incremented_topic() -> String {
     format!("{:x}", keccak256("Incremented(address,uint256)"))
 }
 
 /// An OP deposit transaction (type 0x7e) minting `mint` wei to `to`, sent unsigned.
-pub async fn deposit(url: &str, seed: u64, to: &str, mint: u64) -> String {
+pub(crate) async fn deposit(url: &str, seed: u64, to: &str, mint: u64) -> String {
     let source = keccak256(seed.to_be_bytes());
     let to: Address = to.parse().unwrap();
     // Not a dev account: a deposit takes its sender's nonce, which must not collide with the
@@ -116,16 +119,16 @@ pub async fn deposit(url: &str, seed: u64, to: &str, mint: u64) -> String {
 
 /// What [`build_chain`] put on the chain.
 #[derive(Debug, Default)]
-pub struct Built {
-    pub counters: Vec<String>,
-    pub deposits: usize,
-    pub increments: usize,
+pub(crate) struct Built {
+    pub(crate) counters: Vec<String>,
+    pub(crate) deposits: usize,
+    pub(crate) increments: usize,
 }
 
 /// Fills a chain with `rounds` rounds of transfers and Counter increments (some blocks with one
 /// transaction each, some holding several), three Counter deployments, OP deposits when `op`,
 /// and `empty` empty blocks.
-pub async fn build_chain(url: &str, rounds: usize, empty: u64, op: bool) -> Built {
+pub(crate) async fn build_chain(url: &str, rounds: usize, empty: u64, op: bool) -> Built {
     let mut built = Built::default();
     for _ in 0..3 {
         built.counters.push(deploy_counter(url).await);
@@ -136,9 +139,17 @@ pub async fn build_chain(url: &str, rounds: usize, empty: u64, op: bool) -> Buil
         if several {
             call(url, "evm_setAutomine", json!([false])).await;
         }
-        send(url, json!({"from": DEV0, "to": DEV1, "value": format!("{:#x}", 1000 + round)})).await;
+        send(
+            url,
+            json!({"from": DEV0, "to": DEV1, "value": format!("{:#x}", 1000 + round)}),
+        )
+        .await;
         let counter = &built.counters[round % 3];
-        send(url, json!({"from": DEV1, "to": counter, "data": inc, "gas": "0x30000"})).await;
+        send(
+            url,
+            json!({"from": DEV1, "to": counter, "data": inc, "gas": "0x30000"}),
+        )
+        .await;
         built.increments += 1;
         send(url, json!({"from": DEV2, "to": DEV0, "value": "0x1"})).await;
         if op && round % 5 == 0 {
@@ -162,7 +173,7 @@ pub async fn build_chain(url: &str, rounds: usize, empty: u64, op: bool) -> Buil
 }
 
 /// Indexer arguments for `chains` (name, id, url) and the database `db`.
-pub fn args(db: &str, chains: &[(&str, u64, &str)], reorg_limit: u64) -> ServeArgs {
+pub(crate) fn args(db: &str, chains: &[(&str, u64, &str)], reorg_limit: u64) -> ServeArgs {
     ServeArgs {
         chains: chains
             .iter()
@@ -178,7 +189,7 @@ pub fn args(db: &str, chains: &[(&str, u64, &str)], reorg_limit: u64) -> ServeAr
 }
 
 /// Starts an in-process indexer.
-pub async fn start(args: ServeArgs) -> (Indexer, CancellationToken) {
+pub(crate) async fn start(args: ServeArgs) -> (Indexer, CancellationToken) {
     let stop = CancellationToken::new();
     let indexer = opdev_indexer::start(Config::try_from(args).unwrap(), stop.clone())
         .await
@@ -187,7 +198,7 @@ pub async fn start(args: ServeArgs) -> (Indexer, CancellationToken) {
 }
 
 /// Waits until chain `i` of `indexer` has indexed the head of `url` (the chain must be still).
-pub async fn caught_up(indexer: &Indexer, i: usize, url: &str, within: Duration) {
+pub(crate) async fn caught_up(indexer: &Indexer, i: usize, url: &str, within: Duration) {
     let until = Instant::now() + within;
     loop {
         let target = head(url).await;
@@ -201,7 +212,7 @@ pub async fn caught_up(indexer: &Indexer, i: usize, url: &str, within: Duration)
 }
 
 /// A connection to the test database.
-pub async fn db(url: &str) -> tokio_postgres::Client {
+pub(crate) async fn db(url: &str) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -210,7 +221,12 @@ pub async fn db(url: &str) -> tokio_postgres::Client {
 }
 
 /// The parity check; retried while the indexer may still be settling (after a reorg).
-pub async fn parity(db_url: &str, rpc_url: &str, chain_id: u64, within: Duration) -> verify::Counts {
+pub(crate) async fn parity(
+    db_url: &str,
+    rpc_url: &str,
+    chain_id: u64,
+    within: Duration,
+) -> verify::Counts {
     let client = db(db_url).await;
     let until = Instant::now() + within;
     loop {
@@ -225,7 +241,7 @@ pub async fn parity(db_url: &str, rpc_url: &str, chain_id: u64, within: Duration
 }
 
 /// A GET on the indexer's HTTP server: (status, body).
-pub async fn http_get(indexer: &Indexer, path: &str) -> (u16, String) {
+pub(crate) async fn http_get(indexer: &Indexer, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(indexer.local_addr())
         .await
@@ -236,12 +252,15 @@ pub async fn http_get(indexer: &Indexer, path: &str) -> (u16, String) {
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     let status = out[9..12].parse().unwrap();
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 /// The value of the metric line starting with `prefix` (summed over matches).
-pub fn metric(text: &str, prefix: &str) -> f64 {
+pub(crate) fn metric(text: &str, prefix: &str) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(prefix))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
