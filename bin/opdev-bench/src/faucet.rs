@@ -228,7 +228,7 @@ async fn floor_run(rpc: &str, n: usize) -> Result<Duration> {
             .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
             .build(&wallet)
             .await?;
-        provider
+        let _pending = provider
             .send_raw_transaction(&alloy::eips::eip2718::Encodable2718::encoded_2718(&tx))
             .await?;
     }

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 mod faucet;
+mod indexer;
 
 /// opdev's benchmarks.
 #[derive(Debug, Parser)]
@@ -25,6 +26,25 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Bench {
+    /// Indexer backfill (blocks/s, tx/s) of a busy and an empty chain, against the floor of the
+    /// same blocks fetched over RPC with the same batching and no database.
+    Indexer {
+        /// Runs of each measurement (at least 3).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Blocks of the busy chain.
+        #[arg(long, default_value_t = 10_000)]
+        blocks: u64,
+        /// Blocks of the empty chain.
+        #[arg(long, default_value_t = 10_000)]
+        empty_blocks: u64,
+        /// Transactions per block of the busy chain.
+        #[arg(long, default_value_t = 5)]
+        txs_per_block: u64,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
     /// Cold `up` of a new devnet, warm `up` of a stopped one, and `down`, against the floor of
     /// the same anvil processes started by hand in parallel.
     Lifecycle {
@@ -83,6 +103,16 @@ fn main() -> Result<()> {
                 opdev.display()
             );
             lifecycle(&opdev, runs, l2, block_time, json)
+        }
+        Bench::Indexer {
+            runs,
+            blocks,
+            empty_blocks,
+            txs_per_block,
+            json,
+        } => {
+            ensure!(runs >= 3, "at least 3 runs, for a median worth reading");
+            indexer::run(runs, blocks, empty_blocks, txs_per_block, json)
         }
         Bench::Faucet {
             runs,

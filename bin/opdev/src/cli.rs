@@ -66,6 +66,8 @@ pub(crate) enum Command {
     Smoke,
     /// Get test ETH from the devnet's faucet (waits for the receipt), or list its distributions.
     Faucet(FaucetArgs),
+    /// Show the devnet's alerts (firing and pending) with their runbooks.
+    Alerts,
     /// List every devnet on this machine and whether it runs.
     List,
     /// Delete a devnet entirely: stop it, remove its data folder.
@@ -226,6 +228,12 @@ pub(crate) struct UpArgs {
         value_parser = parse_service_port
     )]
     pub(crate) service_ports: Vec<(String, u16)>,
+    /// A webhook URL that receives every alert notification too (Alertmanager's webhook format).
+    #[arg(long, env = "OPDEV_ALERT_WEBHOOK", help_heading = "Services", value_name = "URL")]
+    pub(crate) alert_webhook: Option<String>,
+    /// Blocks of indexer lag that fire the IndexerLagging alert (after a minute) [default: 10].
+    #[arg(long, env = "OPDEV_INDEXER_LAG_ALERT", help_heading = "Services", value_name = "BLOCKS")]
+    pub(crate) indexer_lag_alert: Option<u64>,
 }
 
 fn parse_service_port(s: &str) -> Result<(String, u16), String> {
@@ -261,6 +269,8 @@ impl UpArgs {
             indexer: if self.no_indexer { Some(false) } else { self.indexer },
             faucet: if self.no_faucet { Some(false) } else { self.faucet },
             monitoring: if self.no_monitoring { Some(false) } else { self.monitoring },
+            alert_webhook: self.alert_webhook.clone(),
+            indexer_lag_alert: self.indexer_lag_alert,
             service_ports: (!self.service_ports.is_empty()).then(|| self.service_ports.iter().cloned().collect()),
         }
     }

@@ -6,7 +6,7 @@
 
 use std::{net::IpAddr, time::Instant};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -199,12 +199,15 @@ impl Faucet {
         let chain = self.chain(chain_id)?;
         let chain_id = chain.config.chain_id;
         let amount = chain.config.amount;
-        let reserved = {
+        // The recipient's code (for the gas) is read while the claim is reserved.
+        let reserve = async {
             let _serial = chain.reserve.lock().await;
             self.store
                 .reserve(chain_id, to, client_ip, amount, &self.config.limits)
-                .await?
+                .await
         };
+        let (reserved, gas) = tokio::join!(reserve, chain.sender.transfer_gas(to, amount));
+        let reserved = reserved?;
         let id = match reserved {
             Ok(id) => id,
             Err(Refusal::Address { retry_after }) => {
@@ -222,7 +225,11 @@ impl Faucet {
                 });
             }
         };
-        match self.send(chain, to, amount).await {
+        let sent = match gas {
+            Ok(gas) => chain.sender.send(to, amount, gas).await,
+            Err(e) => Err(e),
+        };
+        match sent {
             Ok(sent) => {
                 tracing::info!(
                     chain_id,
@@ -262,16 +269,6 @@ impl Faucet {
                 Err(e.into())
             }
         }
-    }
-
-    async fn send(
-        &self,
-        chain: &Chain,
-        to: Address,
-        amount: U256,
-    ) -> Result<crate::nonce::Sent, SendError> {
-        let gas = chain.sender.transfer_gas(to, amount).await?;
-        chain.sender.send(to, amount, gas).await
     }
 }
 

@@ -157,6 +157,7 @@ pub async fn run(
             }
         },
         |step| {
+            info!(step = %step.id, "step started");
             emit(Event::StepStarted {
                 step: step.id.clone(),
             })

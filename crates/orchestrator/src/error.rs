@@ -231,6 +231,7 @@ impl Error {
             Self::Binary { .. } => "give the path of an existing executable file".into(),
             Self::ToolMissing { tool, .. } if tool == "anvil" => "install Node.js and npm (opdev then installs anvil itself), put Foundry's anvil on PATH, or pass --anvil-bin PATH".into(),
             Self::ToolMissing { tool, .. } if tool == "postgresql" => "install it (Debian: apt-get install postgresql), pass --postgres-url URL of a server you run, or --no-indexer".into(),
+            Self::ToolMissing { tool, .. } if tool == "prometheus" || tool == "alertmanager" => "install them (Debian: apt-get install prometheus prometheus-alertmanager), or run without monitoring: --no-monitoring".into(),
             Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
             Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),

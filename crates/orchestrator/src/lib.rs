@@ -10,6 +10,7 @@ pub mod error;
 pub mod home;
 pub mod lifecycle;
 pub mod lock;
+pub mod monitoring;
 pub mod plan;
 pub mod ports;
 pub mod protocol;

@@ -24,7 +24,7 @@ use crate::{
     plan::Plan,
     ports,
     protocol::{Event, Request, Response, SupervisorState},
-    secrets, tools,
+    monitoring, secrets, tools,
 };
 
 /// What `up` asks for.
@@ -115,9 +115,10 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
         Err(e) => return Err(e),
     };
     let postgres = if config.runs_postgres() { Some(tools::postgres_bin_dir()?) } else { None };
-    let tools = Tools { anvil, opdev: opts.opdev.clone(), postgres };
+    let (prometheus, alertmanager) = tools::monitoring(config.monitoring).unwrap_or((None, None));
+    let tools = Tools { anvil, opdev: opts.opdev.clone(), postgres, prometheus, alertmanager };
     let secrets = secrets::preview(&devnet);
-    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets })?;
+    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: devnet.root() })?;
     Ok((Plan::new(&config, services), config))
 }
 
@@ -164,7 +165,8 @@ pub fn prepare(
     for (service, binary) in &config.binaries {
         tools::check_executable(&format!("binary of {service}"), binary)?;
     }
-    let tools = Tools { anvil: anvil.path, opdev: opts.opdev.clone(), postgres };
+    let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
+    let tools = Tools { anvil: anvil.path, opdev: opts.opdev.clone(), postgres, prometheus, alertmanager };
     timings.push(("tools".to_owned(), t.elapsed()));
 
     let t = Instant::now();
@@ -195,7 +197,7 @@ pub fn prepare(
     timings.push(("ports".to_owned(), t.elapsed()));
 
     let secrets = secrets::load_or_create(&devnet)?;
-    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets })?;
+    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: devnet.root() })?;
     let plan = Plan::new(&config, services);
     if opts.fresh && !created {
         let data = devnet.data_dir();
@@ -203,6 +205,7 @@ pub fn prepare(
         let _ = std::fs::remove_file(devnet.state_path());
         devnet.create()?;
     }
+    monitoring::write(&devnet, &config)?;
     let services = serde_json::to_vec_pretty(&plan.services).expect("specs serialize");
     write_private(&devnet.services_path(), &services)?;
     devnet.save_config(&config)?;
@@ -241,11 +244,16 @@ pub fn launch(
     let devnet = prepared.devnet.clone();
     let name = devnet.name().to_owned();
     let log_path = devnet.log_path("supervisor");
-    let log = std::fs::OpenOptions::new()
+    let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log_path)
         .map_err(|e| Error::io(&log_path, e))?;
+    // The steps `up` did before the supervisor existed go to its log too.
+    for (step, took) in &prepared.timings {
+        use std::io::Write;
+        let _ = writeln!(log, "{} up: step {step} done in {} ms", humantime::format_rfc3339_micros(std::time::SystemTime::now()), took.as_millis());
+    }
     let home = devnet
         .root()
         .parent()
@@ -371,3 +379,4 @@ pub async fn purge(devnet: &DevnetDir) -> Result<(), Error> {
     }
     std::fs::remove_dir_all(devnet.root()).map_err(|e| Error::io(devnet.root(), e))
 }
+

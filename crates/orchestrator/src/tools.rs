@@ -202,6 +202,19 @@ pub fn postgres_bin_dir() -> Result<PathBuf, Error> {
         })
 }
 
+/// Prometheus and Alertmanager executables when `wanted`: found on PATH (Debian names the
+/// latter `prometheus-alertmanager`).
+pub fn monitoring(wanted: bool) -> Result<(Option<PathBuf>, Option<PathBuf>), Error> {
+    if !wanted {
+        return Ok((None, None));
+    }
+    let find = |names: &[&str]| names.iter().find_map(|n| which::which(n).ok());
+    let missing = |tool: &str| Error::ToolMissing { tool: tool.into(), reason: "it is not on PATH".into() };
+    let prometheus = find(&["prometheus"]).ok_or_else(|| missing("prometheus"))?;
+    let alertmanager = find(&["prometheus-alertmanager", "alertmanager"]).ok_or_else(|| missing("alertmanager"))?;
+    Ok((Some(prometheus), Some(alertmanager)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

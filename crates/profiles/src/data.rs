@@ -53,7 +53,7 @@ mod tests {
     fn postgres_runs_only_when_needed_and_not_given() {
         let config = DevnetConfig::new(&Settings::default()).unwrap();
         let (tools, secrets) = test_inputs(&config);
-        let specs = super::services(Inputs { config: &config, tools: &tools, secrets: &secrets });
+        let specs = super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") });
         assert_eq!(specs.len(), 1);
         assert!(specs[0].unprivileged && specs[0].setup.is_some());
         assert_eq!(
@@ -67,12 +67,12 @@ mod tests {
 
         let s = Settings { postgres_url: Some("postgres://u:p@db:5432/x".into()), ..Default::default() };
         let config = DevnetConfig::new(&s).unwrap();
-        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets }).is_empty());
+        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") }).is_empty());
         assert_eq!(database_url(&config, &secrets).unwrap(), "postgres://u:p@db:5432/x");
 
         let s = Settings { indexer: Some(false), faucet: Some(false), ..Default::default() };
         let config = DevnetConfig::new(&s).unwrap();
-        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets }).is_empty());
+        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") }).is_empty());
         assert!(database_url(&config, &secrets).is_none());
     }
 }

@@ -9,6 +9,7 @@ use opdev_spec::{DevnetConfig, Profile, ServiceSpec};
 
 pub mod data;
 pub mod lite;
+pub mod monitoring;
 pub mod own;
 
 /// Paths of the external tools a profile needs, resolved by the orchestrator beforehand.
@@ -20,6 +21,10 @@ pub struct Tools {
     pub opdev: PathBuf,
     /// PostgreSQL's server programs folder, when the devnet runs its own PostgreSQL.
     pub postgres: Option<PathBuf>,
+    /// Prometheus, when monitoring is on.
+    pub prometheus: Option<PathBuf>,
+    /// Alertmanager, when monitoring is on.
+    pub alertmanager: Option<PathBuf>,
 }
 
 /// Secrets generated for the devnet (kept 0600 in its `secrets/` folder).
@@ -57,6 +62,8 @@ pub struct Inputs<'a> {
     pub tools: &'a Tools,
     /// The devnet's secrets.
     pub secrets: &'a Secrets,
+    /// The devnet's folder.
+    pub root: &'a std::path::Path,
 }
 
 /// Why a profile could not build its services.
@@ -77,6 +84,7 @@ pub fn services(inputs: Inputs<'_>) -> Result<Vec<ServiceSpec>, ProfileError> {
     };
     specs.extend(data::services(inputs));
     specs.extend(own::services(inputs));
+    specs.extend(monitoring::services(inputs, inputs.root));
     for spec in &mut specs {
         if let Some(binary) = config.binaries.get(&spec.name) {
             spec.artifact.binary.clone_from(binary);
@@ -119,7 +127,13 @@ pub fn masked_database_url(config: &DevnetConfig, secrets: &Secrets) -> Option<S
 pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
     let _ = config;
     (
-        Tools { anvil: "/opt/anvil".into(), opdev: "/opt/opdev".into(), postgres: Some("/usr/lib/postgresql/15/bin".into()) },
+        Tools {
+            anvil: "/opt/anvil".into(),
+            opdev: "/opt/opdev".into(),
+            postgres: Some("/usr/lib/postgresql/15/bin".into()),
+            prometheus: Some("/usr/bin/prometheus".into()),
+            alertmanager: Some("/usr/bin/prometheus-alertmanager".into()),
+        },
         Secrets { dir: "/d/secrets".into(), postgres_password: "pw".into(), faucet_key: "0x01".into(), faucet_address: "0xfau".into() },
     )
 }

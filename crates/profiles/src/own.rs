@@ -13,7 +13,8 @@ pub const HTTP_PORT: &str = "http";
 /// ETH the faucet's account holds on every chain after `up` (topped up at each `up`).
 pub const FAUCET_FUNDS_ETH: u64 = 1_000_000;
 
-fn chain_args(config: &DevnetConfig) -> Vec<String> {
+/// `--chain NAME=ID=URL` for every chain.
+pub(crate) fn chain_args(config: &DevnetConfig) -> Vec<String> {
     config.chains().flat_map(|c: &ChainConfig| ["--chain".to_owned(), format!("{}={}={}", c.service, c.chain_id, c.rpc_url())]).collect()
 }
 
@@ -65,4 +66,38 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
         specs.push(faucet);
     }
     specs
+}
+
+#[cfg(test)]
+mod tests {
+    use opdev_spec::{DevnetConfig, ServiceKind, Settings};
+
+    use crate::{Inputs, test_inputs};
+
+    #[test]
+    fn own_services_get_secrets_by_environment_and_wait_for_what_they_use() {
+        let config = DevnetConfig::new(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        let (tools, secrets) = test_inputs(&config);
+        let specs = super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") });
+        let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["indexer", "faucet-fund", "faucet"]);
+        for spec in &specs {
+            assert!(spec.args.iter().all(|a| !a.contains(&secrets.postgres_password) && !a.contains(&secrets.faucet_key)));
+            assert!(spec.depends_on.iter().any(|d| d == "l2-2"), "{} must wait for every chain", spec.name);
+        }
+        let faucet = &specs[2];
+        assert_eq!(faucet.env["FAUCET_PRIVATE_KEY"], secrets.faucet_key);
+        assert!(faucet.env["DATABASE_URL"].contains(":pw@"));
+        assert!(faucet.depends_on.iter().any(|d| d == "postgres") && faucet.depends_on.iter().any(|d| d == "faucet-fund"));
+        assert_eq!(specs[1].kind, ServiceKind::OneShot);
+        assert!(specs[0].args.windows(2).any(|w| w == ["--chain", "l2-2=902=http://127.0.0.1:9546"]));
+    }
+
+    #[test]
+    fn disabled_services_are_left_out() {
+        let s = Settings { indexer: Some(false), faucet: Some(false), ..Default::default() };
+        let config = DevnetConfig::new(&s).unwrap();
+        let (tools, secrets) = test_inputs(&config);
+        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") }).is_empty());
+    }
 }

@@ -179,6 +179,10 @@ pub struct Settings {
     pub monitoring: Option<bool>,
     /// Ports of opdev's own services, by service name.
     pub service_ports: Option<BTreeMap<String, u16>>,
+    /// A webhook URL that receives every alert notification too.
+    pub alert_webhook: Option<String>,
+    /// Blocks of indexer lag that fire `IndexerLagging` (after a minute).
+    pub indexer_lag_alert: Option<u64>,
 }
 
 impl Settings {
@@ -203,6 +207,8 @@ impl Settings {
         "faucet",
         "monitoring",
         "service_ports",
+        "alert_webhook",
+        "indexer_lag_alert",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -250,6 +256,8 @@ impl Settings {
                 }
                 (base, over) => over.or(base),
             },
+            alert_webhook: over.alert_webhook.or(self.alert_webhook),
+            indexer_lag_alert: over.indexer_lag_alert.or(self.indexer_lag_alert),
         }
     }
 
@@ -345,6 +353,12 @@ pub struct DevnetConfig {
     /// Ports of opdev's own services on 127.0.0.1.
     #[serde(default = "default_service_ports")]
     pub service_ports: BTreeMap<String, u16>,
+    /// A webhook URL that receives every alert notification too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_webhook: Option<String>,
+    /// Blocks of indexer lag that fire `IndexerLagging`.
+    #[serde(default = "default_indexer_lag_alert")]
+    pub indexer_lag_alert: u64,
     /// The L1.
     pub l1: ChainConfig,
     /// The L2s, in order.
@@ -368,6 +382,8 @@ impl DevnetConfig {
             faucet: true,
             monitoring: true,
             service_ports: default_service_ports(),
+            alert_webhook: None,
+            indexer_lag_alert: default_indexer_lag_alert(),
             l1: ChainConfig {
                 service: "l1".into(),
                 chain_id: DEFAULT_L1_CHAIN_ID,
@@ -421,6 +437,12 @@ impl DevnetConfig {
         }
         if let Some(on) = settings.monitoring {
             self.monitoring = on;
+        }
+        if let Some(url) = &settings.alert_webhook {
+            self.alert_webhook = Some(url.clone()).filter(|u| !u.is_empty());
+        }
+        if let Some(blocks) = settings.indexer_lag_alert {
+            self.indexer_lag_alert = blocks;
         }
         if let Some(ports) = &settings.service_ports {
             self.service_ports.extend(ports.iter().map(|(k, v)| (k.clone(), *v)));
@@ -557,6 +579,14 @@ impl DevnetConfig {
         {
             return Err(invalid("postgres_url", "must start with postgres:// or postgresql://"));
         }
+        if let Some(url) = &self.alert_webhook
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid("alert_webhook", "must be an http:// or https:// URL"));
+        }
+        if self.indexer_lag_alert == 0 {
+            return Err(invalid("indexer_lag_alert", "must be at least 1 block"));
+        }
         if self.state_interval == 0 {
             return Err(invalid("state_interval", "must be at least 1 second"));
         }
@@ -589,8 +619,9 @@ impl DevnetConfig {
                 "postgres" => self.runs_postgres(),
                 "indexer" => self.indexer,
                 "faucet" => self.faucet,
-                // Not run by this version yet; their ports are not reserved.
-                "explorer" | "exporter" | "prometheus" | "alertmanager" => false,
+                "exporter" | "prometheus" | "alertmanager" => self.monitoring,
+                // Not run by this version yet; its port is not reserved.
+                "explorer" => false,
                 _ => false,
             })
             .collect()
@@ -672,6 +703,10 @@ impl DevnetConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a DevnetConfig always serializes")
     }
+}
+
+fn default_indexer_lag_alert() -> u64 {
+    10
 }
 
 fn yes() -> bool {

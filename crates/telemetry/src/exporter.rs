@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// The devnet folder: its disk usage and its filesystem's free and total bytes are exported.
     #[arg(long, value_name = "PATH")]
     pub disk_path: Option<PathBuf>,
+    /// The devnet supervisor's state.json: its services' restarts and readiness are exported
+    /// as `opdev_service_restarts_total{service}` and `opdev_service_up{service}`.
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
     /// File that receives one JSON line per alert notification posted to /alerts.
     #[arg(long, value_name = "PATH")]
     pub alert_log: Option<PathBuf>,
@@ -69,6 +73,7 @@ impl ServeArgs {
             chains,
             listen: "127.0.0.1:0".into(),
             disk_path: None,
+            state_file: None,
             alert_log: None,
             probe_interval_ms: 1000,
             probe_timeout_ms: 1000,
@@ -148,13 +153,17 @@ struct Metrics {
     disk_free: Family<PathLabels, Gauge<i64, AtomicI64>>,
     disk_total: Family<PathLabels, Gauge<i64, AtomicI64>>,
     alerts: Family<StatusLabels, Counter>,
+    service_restarts: Family<ServiceLabels, Counter>,
+    service_up: Family<ServiceLabels, Gauge<i64, AtomicI64>>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabels {
+    service: String,
 }
 
 fn help(name: &str) -> &'static str {
-    names::EXPORTER
-        .iter()
-        .find(|m| m.name == name)
-        .map_or("", |m| m.help)
+    names::all().find(|m| m.name == name).map_or("", |m| m.help)
 }
 
 impl Metrics {
@@ -173,6 +182,8 @@ impl Metrics {
             disk_free: Family::default(),
             disk_total: Family::default(),
             alerts: Family::default(),
+            service_restarts: Family::default(),
+            service_up: Family::default(),
         };
         // prometheus-client appends `_total` to counters itself.
         let counter = |n: &'static str| n.trim_end_matches("_total");
@@ -229,6 +240,12 @@ impl Metrics {
             help(names::ALERTS_RECEIVED),
             m.alerts.clone(),
         );
+        r.register(
+            counter(names::SERVICE_RESTARTS),
+            help(names::SERVICE_RESTARTS),
+            m.service_restarts.clone(),
+        );
+        r.register(names::SERVICE_UP, help(names::SERVICE_UP), m.service_up.clone());
         m
     }
 
@@ -276,6 +293,9 @@ pub fn registered_metric_names() -> Vec<String> {
             status: "firing".into(),
         })
         .inc();
+    let s = ServiceLabels { service: "l1".into() };
+    m.service_restarts.get_or_create(&s).inc();
+    m.service_up.get_or_create(&s).set(1);
     let text = m.encode();
     text.lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -420,6 +440,9 @@ impl Exporter {
         if let Some(path) = self.args.disk_path.clone() {
             tasks.spawn(disk_loop(path, self.state.clone(), stop.clone()));
         }
+        if let Some(path) = self.args.state_file.clone() {
+            tasks.spawn(services_loop(path, self.state.clone(), interval, stop.clone()));
+        }
         let router = Router::new()
             .route("/metrics", get(metrics_handler))
             .route("/alerts", post(alerts_handler))
@@ -504,12 +527,18 @@ async fn alerts_handler(
 }
 
 async fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.create(true).append(true).mode(0o600);
+    let mut file = match options.open(path).await {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // The folder of the log may not exist yet (e.g. `logs/` of a new devnet).
+            if let Some(parent) = path.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            options.open(path).await?
+        }
+        other => other?,
+    };
     file.write_all(bytes).await?;
     file.flush().await
 }
@@ -687,6 +716,47 @@ async fn probe_loop(
 
 /// How often the disk is measured (walking the folder costs more than a probe).
 const DISK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The part of the supervisor's state.json the exporter reads.
+#[derive(Debug, Deserialize)]
+struct SupervisorState {
+    services: Vec<SupervisedService>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SupervisedService {
+    name: String,
+    state: String,
+    restarts: u64,
+}
+
+/// Follows the supervisor's state.json: restarts become a counter (the supervisor's count starts
+/// again at 0 when it restarts; the exporter's counter only ever adds), readiness a gauge.
+async fn services_loop(path: PathBuf, state: Arc<AppState>, every: Duration, stop: CancellationToken) {
+    let m = &state.metrics;
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Ok(text) = tokio::fs::read_to_string(&path).await else { continue };
+        let Ok(current) = serde_json::from_str::<SupervisorState>(&text) else { continue };
+        for service in current.services {
+            let labels = ServiceLabels { service: service.name.clone() };
+            let last = seen.insert(service.name, service.restarts).unwrap_or(0);
+            let added = if service.restarts >= last { service.restarts - last } else { service.restarts };
+            let counter = m.service_restarts.get_or_create(&labels);
+            if added > 0 {
+                counter.inc_by(added);
+            }
+            let up = i64::from(matches!(service.state.as_str(), "ready" | "done"));
+            m.service_up.get_or_create(&labels).set(up);
+        }
+    }
+}
 
 async fn disk_loop(path: PathBuf, state: Arc<AppState>, stop: CancellationToken) {
     let labels = PathLabels {

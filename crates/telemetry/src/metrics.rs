@@ -122,6 +122,20 @@ pub const UP: &str = "up";
 /// The exporter's metrics (see [`crate::exporter`]).
 pub const EXPORTER: &[Metric] = &[
     m(
+        SERVICE_RESTARTS,
+        Kind::Counter,
+        &["service"],
+        Owner::Supervisor,
+        "restarts of a service by the supervisor (from its state.json)",
+    ),
+    m(
+        SERVICE_UP,
+        Kind::Gauge,
+        &["service"],
+        Owner::Supervisor,
+        "1 when the service runs and is ready (from the supervisor's state.json)",
+    ),
+    m(
         CHAIN_UP,
         Kind::Gauge,
         CHAIN,
@@ -287,20 +301,6 @@ pub const EXPECTED: &[Metric] = &[
         &[],
         Owner::Faucet,
         "time to answer a claim",
-    ),
-    m(
-        SERVICE_RESTARTS,
-        Kind::Counter,
-        &["service"],
-        Owner::Supervisor,
-        "restarts of a service by the supervisor",
-    ),
-    m(
-        SERVICE_UP,
-        Kind::Gauge,
-        &["service"],
-        Owner::Supervisor,
-        "1 when the service runs and is ready",
     ),
     m(
         UP,

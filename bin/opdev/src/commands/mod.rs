@@ -11,6 +11,7 @@ use crate::{
     output::Printer,
 };
 
+mod alerts;
 mod deploy;
 mod down;
 mod faucet;
@@ -71,6 +72,7 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Smoke => smoke::run(&ctx).await,
         Command::Faucet(args) => faucet::run(&ctx, args).await,
+        Command::Alerts => alerts::run(&ctx).await,
         Command::List => list::run(&ctx).await,
         Command::Purge(args) => purge::run(&ctx, args).await,
         Command::Serve(service) => serve::run(service).await,

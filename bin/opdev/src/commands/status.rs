@@ -52,6 +52,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let faucet = config.faucet.then(|| {
         json!({ "url": format!("http://127.0.0.1:{}", config.service_port("faucet")), "state": state_of("faucet") })
     });
+    let alerts = if running { super::alerts::fetch(&config).await } else { None };
     let printer = ctx.printer;
     if printer.is_json() {
         printer.json(&json!({
@@ -66,6 +67,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             "database": database,
             "indexer": indexer,
             "faucet": faucet,
+            "alerts": alerts,
         }));
         return Ok(());
     }
@@ -133,6 +135,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     }
     if let Some(faucet) = &faucet {
         printer.line(format!("faucet:   {}", faucet["url"].as_str().unwrap_or_default()));
+    }
+    if let Some(alerts) = &alerts {
+        let firing: Vec<&Value> = alerts.iter().filter(|a| a["state"] == "firing").collect();
+        printer.line(format!("alerts:   {} firing", firing.len()));
+        for alert in firing {
+            printer.line(format!("  {}", super::alerts::describe(alert)));
+        }
     }
     printer.line(format!("\ndata: {}", devnet.root().display()));
     Ok(())

@@ -51,7 +51,8 @@ async fn exporter_reports_chains_disk_and_logs_alerts() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("state.json"), vec![7u8; 200_000]).unwrap();
-    let log = dir.path().join("alerts.jsonl");
+    // In a folder that does not exist yet: the exporter creates it.
+    let log = dir.path().join("logs/alerts.log");
     let mut args = ServeArgs::new(vec![
         format!("l1=900={}", l1.url())
             .parse::<ChainEndpoint>()

@@ -3,6 +3,7 @@
 //! Alertmanager fire and resolve alerts end to end.
 
 mod dashboards;
+mod docs;
 mod e2e;
 mod exporter;
 mod promtool;

@@ -1,0 +1,50 @@
+//! Writes the monitoring stack's configuration into the devnet folder before the plan runs:
+//! `data/prometheus/{prometheus.yml,alerts.yml}` and `data/alertmanager/alertmanager.yml`, from
+//! the devnet's config (chains and their block times, the ports of the services to scrape, the
+//! alert thresholds). Regenerated at every `up`, so a change of block time moves the thresholds.
+
+use opdev_spec::DevnetConfig;
+use opdev_telemetry::config::{MonitoringConfig, Thresholds};
+
+use crate::{Error, home::{DevnetDir, write_private}};
+
+/// Where the runbooks are, as alert annotations link them.
+pub const RUNBOOKS: &str = "docs/runbooks";
+
+/// The monitoring settings of `config`.
+pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
+    let local = |service: &str| format!("127.0.0.1:{}", config.service_port(service));
+    let mut cfg = MonitoringConfig::new(&config.name, local("exporter"), local("alertmanager"));
+    for chain in config.chains() {
+        cfg = cfg.with_chain(&chain.service, chain.chain_id, chain.block_time);
+    }
+    if config.indexer {
+        cfg = cfg.with_target("opdev-indexer", local("indexer"));
+    }
+    if config.faucet {
+        cfg = cfg.with_target("opdev-faucet", local("faucet"));
+    }
+    if let Some(url) = &config.alert_webhook {
+        cfg = cfg.with_user_webhook(url);
+    }
+    let thresholds = Thresholds { indexer_lag_blocks: config.indexer_lag_alert, ..Thresholds::default() };
+    cfg.runbook_base = RUNBOOKS.into();
+    cfg.with_thresholds(thresholds)
+}
+
+/// Writes the files; nothing when monitoring is off.
+pub fn write(devnet: &DevnetDir, config: &DevnetConfig) -> Result<(), Error> {
+    if !config.monitoring {
+        return Ok(());
+    }
+    let cfg = settings(config);
+    let prometheus = devnet.data_dir().join("prometheus");
+    let alertmanager = devnet.data_dir().join("alertmanager");
+    for dir in [&prometheus, &alertmanager] {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_private(&prometheus.join("prometheus.yml"), opdev_telemetry::config::prometheus_yml(&cfg).as_bytes())?;
+    write_private(&prometheus.join(&cfg.rules_file), opdev_telemetry::rules::alert_rules_yml(&cfg).as_bytes())?;
+    write_private(&alertmanager.join("alertmanager.yml"), opdev_telemetry::config::alertmanager_yml(&cfg).as_bytes())?;
+    Ok(())
+}
