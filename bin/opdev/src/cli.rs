@@ -87,6 +87,8 @@ pub(crate) enum ServeCommand {
     Indexer(opdev_indexer::ServeArgs),
     /// Hand out test ETH over HTTP, rate-limited, every distribution recorded.
     Faucet(opdev_faucet::ServeArgs),
+    /// Browse blocks, transactions and addresses indexed in PostgreSQL (pages and a JSON API).
+    Explorer(opdev_explorer::ServeArgs),
     /// Probe the chains, serve their metrics and the disk's, log alert notifications.
     Exporter(opdev_telemetry::ServeArgs),
     /// Top an account up on every chain (anvil_setBalance); a one-shot step of `up`.
@@ -234,6 +236,10 @@ pub(crate) struct UpArgs {
     /// Blocks of indexer lag that fire the IndexerLagging alert (after a minute) [default: 10].
     #[arg(long, env = "OPDEV_INDEXER_LAG_ALERT", help_heading = "Services", value_name = "BLOCKS")]
     pub(crate) indexer_lag_alert: Option<u64>,
+    /// Seconds an unhealthy condition must last before its alert fires [default: 30 for
+    /// RpcDown and TargetDown, 60 for IndexerLagging and DiskFillingUp].
+    #[arg(long, env = "OPDEV_ALERT_AFTER", help_heading = "Services", value_name = "SECS")]
+    pub(crate) alert_after: Option<u64>,
 }
 
 fn parse_service_port(s: &str) -> Result<(String, u16), String> {
@@ -271,6 +277,7 @@ impl UpArgs {
             monitoring: if self.no_monitoring { Some(false) } else { self.monitoring },
             alert_webhook: self.alert_webhook.clone(),
             indexer_lag_alert: self.indexer_lag_alert,
+            alert_after: self.alert_after,
             service_ports: (!self.service_ports.is_empty()).then(|| self.service_ports.iter().cloned().collect()),
         }
     }

@@ -19,6 +19,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -35,6 +36,8 @@ pub const MAX_BODY: usize = 1024;
 pub const HISTORY_DEFAULT: u32 = 50;
 /// Maximum of `limit` in `GET /api/history`.
 pub const HISTORY_MAX: u32 = 1000;
+/// Most bytes of an oversized body read (and dropped) before answering 413.
+const DRAIN_MAX: usize = 64 * 1024;
 /// Deadline of a balance reading for `/api/info` and `/metrics`.
 const BALANCE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -151,14 +154,39 @@ fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
 }
 
+/// Reads a body of at most [`MAX_BODY`] bytes. A longer one is read on (up to [`DRAIN_MAX`]) and
+/// dropped before the 413 is sent: closing a connection with unread data resets it, and the client
+/// might then never see the answer.
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("the request body is over {MAX_BODY} bytes"),
         )
-    })
+    };
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("read the body: {e}"),
+            )
+        })?;
+        total += chunk.len();
+        if total <= MAX_BODY {
+            kept.extend_from_slice(&chunk);
+        } else if total > DRAIN_MAX {
+            break;
+        }
+    }
+    if total > MAX_BODY {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(kept))
 }
 
 async fn api_claim(
@@ -398,7 +426,9 @@ async fn history(
 }
 
 async fn metrics(State(faucet): State<Shared>) -> Response {
-    balances(&faucet).await;
+    // Refresh the balances if the nodes answer quickly; a node that is down must not make the
+    // scrape itself time out (the gauges keep their last reading).
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(300), balances(&faucet)).await;
     (
         [(
             header::CONTENT_TYPE,

@@ -27,7 +27,14 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
     if let Some(url) = &config.alert_webhook {
         cfg = cfg.with_user_webhook(url);
     }
-    let thresholds = Thresholds { indexer_lag_blocks: config.indexer_lag_alert, ..Thresholds::default() };
+    let mut thresholds = Thresholds { indexer_lag_blocks: config.indexer_lag_alert, ..Thresholds::default() };
+    if let Some(secs) = config.alert_after {
+        let after = std::time::Duration::from_secs(secs);
+        thresholds.rpc_down_for = after;
+        thresholds.indexer_lag_for = after;
+        thresholds.target_down_for = after;
+        thresholds.disk_for = after;
+    }
     cfg.runbook_base = RUNBOOKS.into();
     cfg.with_thresholds(thresholds)
 }

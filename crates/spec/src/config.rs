@@ -183,6 +183,9 @@ pub struct Settings {
     pub alert_webhook: Option<String>,
     /// Blocks of indexer lag that fire `IndexerLagging` (after a minute).
     pub indexer_lag_alert: Option<u64>,
+    /// Seconds an unhealthy condition must last before its alert fires (RpcDown, IndexerLagging,
+    /// TargetDown, DiskFillingUp).
+    pub alert_after: Option<u64>,
 }
 
 impl Settings {
@@ -209,6 +212,7 @@ impl Settings {
         "service_ports",
         "alert_webhook",
         "indexer_lag_alert",
+        "alert_after",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -258,6 +262,7 @@ impl Settings {
             },
             alert_webhook: over.alert_webhook.or(self.alert_webhook),
             indexer_lag_alert: over.indexer_lag_alert.or(self.indexer_lag_alert),
+            alert_after: over.alert_after.or(self.alert_after),
         }
     }
 
@@ -359,6 +364,10 @@ pub struct DevnetConfig {
     /// Blocks of indexer lag that fire `IndexerLagging`.
     #[serde(default = "default_indexer_lag_alert")]
     pub indexer_lag_alert: u64,
+    /// Seconds an unhealthy condition must last before its alert fires; `None`: each alert's
+    /// default (RpcDown and TargetDown 30 s, IndexerLagging and DiskFillingUp 60 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_after: Option<u64>,
     /// The L1.
     pub l1: ChainConfig,
     /// The L2s, in order.
@@ -384,6 +393,7 @@ impl DevnetConfig {
             service_ports: default_service_ports(),
             alert_webhook: None,
             indexer_lag_alert: default_indexer_lag_alert(),
+            alert_after: None,
             l1: ChainConfig {
                 service: "l1".into(),
                 chain_id: DEFAULT_L1_CHAIN_ID,
@@ -443,6 +453,9 @@ impl DevnetConfig {
         }
         if let Some(blocks) = settings.indexer_lag_alert {
             self.indexer_lag_alert = blocks;
+        }
+        if let Some(secs) = settings.alert_after {
+            self.alert_after = Some(secs);
         }
         if let Some(ports) = &settings.service_ports {
             self.service_ports.extend(ports.iter().map(|(k, v)| (k.clone(), *v)));
@@ -583,6 +596,9 @@ impl DevnetConfig {
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             return Err(invalid("alert_webhook", "must be an http:// or https:// URL"));
+        }
+        if self.alert_after.is_some_and(|s| s == 0 || s > 86_400) {
+            return Err(invalid("alert_after", "must be 1 to 86400 seconds"));
         }
         if self.indexer_lag_alert == 0 {
             return Err(invalid("indexer_lag_alert", "must be at least 1 block"));

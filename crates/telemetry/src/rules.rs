@@ -194,7 +194,14 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
     let services = vec![
         rule(
             Alert::IndexerLagging,
-            format!("{} > {}", metrics::INDEXER_LAG, t.indexer_lag_blocks),
+            // The chain's head as the exporter sees it, minus the last head the indexer
+            // reported in the last 15 minutes: a stopped or hung indexer lags too.
+            format!(
+                "(max by (chain) ({}) - max by (chain) (last_over_time({}[15m]))) > {}",
+                metrics::CHAIN_HEAD_BLOCK,
+                metrics::INDEXER_INDEXED_HEAD,
+                t.indexer_lag_blocks
+            ),
             t.indexer_lag_for,
             "Indexer lags behind {{ $labels.chain }}".into(),
             format!(
@@ -480,21 +487,38 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     }
 
     // IndexerLagging
-    let lag = |v: String| s("opdev_indexer_lag_blocks{chain=\"l1\"}", v);
+    // The chain's head climbs one block per step; the indexer reports its own head.
     let horizon = n(t.indexer_lag_for);
+    let head = || s("opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}", format!("1000+1x{horizon}"));
+    let indexed = |v: String| s("opdev_indexer_indexed_head{chain=\"l1\"}", v);
     let at = b.fired_at(t.indexer_lag_for);
     let over = t.indexer_lag_blocks + 1;
     b.case(
         "IndexerLagging fires when the lag stays over the threshold",
-        &[lag(format!("{over}x{horizon}"))],
+        &[head(), indexed(format!("{}+1x{horizon}", 1000 - over))],
         Alert::IndexerLagging,
         None,
         at,
         &[&[("chain", "l1")]],
     );
+    // With one report at 999, the lag passes the threshold after about N+1 steps, then must
+    // hold for the `for:`; the chain's head goes on climbing until then.
+    let stopped_at = step * (t.indexer_lag_blocks as u32 + 2) + at;
+    let steps = stopped_at.as_millis().div_ceil(step.as_millis()) + 1;
+    b.case(
+        "IndexerLagging fires when the indexer stops reporting while the chain goes on",
+        &[
+            s("opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}", format!("1000+1x{steps}")),
+            indexed("999".into()),
+        ],
+        Alert::IndexerLagging,
+        None,
+        stopped_at,
+        &[&[("chain", "l1")]],
+    );
     b.case(
         "IndexerLagging stays quiet at the threshold",
-        &[lag(format!("{}x{horizon}", t.indexer_lag_blocks))],
+        &[head(), indexed(format!("{}+1x{horizon}", 1000 - t.indexer_lag_blocks))],
         Alert::IndexerLagging,
         None,
         at,
@@ -503,7 +527,7 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     if t.indexer_lag_for >= step * 2 {
         b.case(
             "IndexerLagging ignores a short lag",
-            &[lag(format!("{over} 0x{horizon}"))],
+            &[head(), indexed(format!("{} 1001+1x{horizon}", 1000 - over))],
             Alert::IndexerLagging,
             None,
             at,
@@ -681,7 +705,7 @@ mod tests {
         let rules = alert_rules(&c);
         let all: Vec<_> = rules.groups.iter().flat_map(|g| &g.rules).collect();
         let lag = all.iter().find(|r| r.alert == "IndexerLagging").unwrap();
-        assert_eq!(lag.expr, "opdev_indexer_lag_blocks > 42");
+        assert!(lag.expr.ends_with(") > 42"), "{}", lag.expr);
         let down = all.iter().find(|r| r.alert == "RpcDown").unwrap();
         assert_eq!(down.for_, "3s");
         let disk = all.iter().find(|r| r.alert == "DiskFillingUp").unwrap();

@@ -25,6 +25,7 @@ pub(crate) async fn run(service: ServeCommand) -> Result<(), Error> {
         ServeCommand::Fund(args) => ("fund", fund(args).await),
         ServeCommand::Indexer(args) => ("indexer", opdev_indexer::serve(args, stop).await),
         ServeCommand::Faucet(args) => ("faucet", opdev_faucet::serve(args, stop).await),
+        ServeCommand::Explorer(args) => ("explorer", opdev_explorer::serve(args, stop).await),
         ServeCommand::Exporter(args) => (
             "exporter",
             opdev_telemetry::serve(args, stop)

@@ -4,6 +4,7 @@
 mod errors;
 mod indexer;
 mod lifecycle;
+mod monitoring;
 mod operations;
 mod services;
 mod support;
