@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod explorer;
 mod faucet;
 mod indexer;
 
@@ -26,6 +27,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Bench {
+    /// Explorer page latency (p50, p99) of the home, block, transaction and address pages with
+    /// concurrent clients over an indexed chain of at least 10,000 blocks, against the floor of
+    /// the same requests to `/health` (HTTP + one `SELECT 1`).
+    Explorer {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Requests per page (split across the clients).
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Blocks of the chain (at least 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        blocks: u64,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
     /// Indexer backfill (blocks/s, tx/s) of a busy and an empty chain, against the floor of the
     /// same blocks fetched over RPC with the same batching and no database.
     Indexer {
@@ -39,7 +57,7 @@ enum Bench {
         #[arg(long, default_value_t = 10_000)]
         empty_blocks: u64,
         /// Transactions per block of the busy chain.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 6)]
         txs_per_block: u64,
         /// Print the results as JSON too.
         #[arg(long)]
@@ -60,6 +78,9 @@ enum Bench {
         /// The opdev binary [default: the one beside this benchmark].
         #[arg(long)]
         opdev: Option<PathBuf>,
+        /// The whole devnet (PostgreSQL, indexer, faucet, monitoring), not just the chains.
+        #[arg(long)]
+        full: bool,
         /// Print the results as JSON too.
         #[arg(long)]
         json: bool,
@@ -85,11 +106,22 @@ enum Bench {
 
 fn main() -> Result<()> {
     match Cli::parse().bench {
+        Bench::Explorer {
+            clients,
+            requests,
+            blocks,
+            json,
+        } => {
+            ensure!(clients >= 1 && requests >= clients, "at least one request per client");
+            ensure!(blocks >= 10_000, "at least 10,000 blocks");
+            explorer::run(clients, requests, blocks, json)
+        }
         Bench::Lifecycle {
             runs,
             l2,
             block_time,
             opdev,
+            full,
             json,
         } => {
             ensure!(runs >= 5, "at least 5 runs, for a median worth reading");
@@ -102,7 +134,7 @@ fn main() -> Result<()> {
                 "no opdev binary at {} (build it with --release)",
                 opdev.display()
             );
-            lifecycle(&opdev, runs, l2, block_time, json)
+            lifecycle(&opdev, runs, l2, block_time, full, json)
         }
         Bench::Indexer {
             runs,
@@ -159,23 +191,16 @@ fn run_opdev(opdev: &Path, home: &Path, args: &[&str]) -> Result<Duration> {
     Ok(took)
 }
 
-fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, json: bool) -> Result<()> {
+fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, full: bool, json: bool) -> Result<()> {
     let home = std::env::temp_dir().join(format!("opdev-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let anvil = opdev_orchestrator::tools::anvil(None, |note| eprintln!("{note}"))?.path;
     let bt = block_time.to_string();
     let l2s = l2.to_string();
-    let up_args = [
-        "up",
-        "--ports",
-        "auto",
-        "--l2",
-        &l2s,
-        "--l1-block-time",
-        &bt,
-        "--block-time",
-        &bt,
-    ];
+    let mut up_args = vec!["up", "--ports", "auto", "--l2", &l2s, "--l1-block-time", &bt, "--block-time", &bt];
+    if !full {
+        up_args.extend(["--no-indexer", "--no-faucet", "--no-monitoring"]);
+    }
 
     let (mut cold, mut warm, mut down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut floor_rpc, mut floor_blocks, mut floor_down) = (Vec::new(), Vec::new(), Vec::new());
@@ -215,7 +240,8 @@ fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, json: bool) ->
         ("down", stats(&down), stats(&floor_down), stats(&floor_down)),
     ];
     println!(
-        "opdev lifecycle, {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
+        "opdev lifecycle ({}), {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
+        if full { "whole devnet: chains, PostgreSQL, indexer, faucet, monitoring" } else { "chains only" },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)

@@ -286,7 +286,11 @@ impl Db {
     }
 
     /// The newest `limit` blocks.
-    pub async fn latest_blocks(&self, chain: i64, limit: i64) -> Result<Vec<BlockSummary>, DbError> {
+    pub async fn latest_blocks(
+        &self,
+        chain: i64,
+        limit: i64,
+    ) -> Result<Vec<BlockSummary>, DbError> {
         let sql = format!(
             "SELECT {BLOCK_SUMMARY} FROM blocks WHERE chain_id = $1 ORDER BY number DESC LIMIT $2"
         );

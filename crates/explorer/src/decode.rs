@@ -140,7 +140,10 @@ mod tests {
             keccak256("Transfer(address,address,uint256)").0,
             TRANSFER_TOPIC
         );
-        assert_eq!(keccak256("Incremented(address,uint256)").0, INCREMENTED_TOPIC);
+        assert_eq!(
+            keccak256("Incremented(address,uint256)").0,
+            INCREMENTED_TOPIC
+        );
     }
 
     fn word_addr(b: u8) -> Vec<u8> {

@@ -41,8 +41,9 @@ pub fn number(s: &str) -> Option<i64> {
 
 /// The configured chain with this id.
 pub fn chain<'a>(state: &'a AppState, raw: &str) -> Result<&'a ChainSpec, AppError> {
-    let id = number(raw)
-        .ok_or_else(|| AppError::BadRequest(format!("bad chain id {:?}: expected a number", echo(raw))))?;
+    let id = number(raw).ok_or_else(|| {
+        AppError::BadRequest(format!("bad chain id {:?}: expected a number", echo(raw)))
+    })?;
     state
         .chain(id as u64)
         .ok_or_else(|| AppError::NotFound(format!("no chain {id} here")))

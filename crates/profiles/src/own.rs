@@ -1,5 +1,5 @@
-//! opdev's own services, all run from the opdev binary (`opdev serve <service>`): the indexer
-//! and the faucet (with the one-shot that funds the faucet's account on every chain). Secrets
+//! opdev's own services, all run from the opdev binary (`opdev serve <service>`): the indexer,
+//! the block explorer over the indexer's tables, and the faucet (with the one-shot that funds the faucet's account on every chain). Secrets
 //! reach them through the environment, never the command line.
 
 use std::time::Duration;
@@ -48,6 +48,9 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
     let mut specs = Vec::new();
     if config.indexer {
         specs.push(http(own("indexer", inputs), config.service_port("indexer"), "/health"));
+        // The explorer reads what the indexer writes.
+        let explorer = http(own("explorer", inputs), config.service_port("explorer"), "/health");
+        specs.push(explorer);
     }
     if config.faucet {
         let address = inputs.secrets.faucet_address.clone();
@@ -80,16 +83,16 @@ mod tests {
         let (tools, secrets) = test_inputs(&config);
         let specs = super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") });
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["indexer", "faucet-fund", "faucet"]);
+        assert_eq!(names, ["indexer", "explorer", "faucet-fund", "faucet"]);
         for spec in &specs {
             assert!(spec.args.iter().all(|a| !a.contains(&secrets.postgres_password) && !a.contains(&secrets.faucet_key)));
             assert!(spec.depends_on.iter().any(|d| d == "l2-2"), "{} must wait for every chain", spec.name);
         }
-        let faucet = &specs[2];
+        let faucet = &specs[3];
         assert_eq!(faucet.env["FAUCET_PRIVATE_KEY"], secrets.faucet_key);
         assert!(faucet.env["DATABASE_URL"].contains(":pw@"));
         assert!(faucet.depends_on.iter().any(|d| d == "postgres") && faucet.depends_on.iter().any(|d| d == "faucet-fund"));
-        assert_eq!(specs[1].kind, ServiceKind::OneShot);
+        assert_eq!(specs[2].kind, ServiceKind::OneShot);
         assert!(specs[0].args.windows(2).any(|w| w == ["--chain", "l2-2=902=http://127.0.0.1:9546"]));
     }
 

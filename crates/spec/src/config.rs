@@ -635,9 +635,8 @@ impl DevnetConfig {
                 "postgres" => self.runs_postgres(),
                 "indexer" => self.indexer,
                 "faucet" => self.faucet,
+                "explorer" => self.indexer,
                 "exporter" | "prometheus" | "alertmanager" => self.monitoring,
-                // Not run by this version yet; its port is not reserved.
-                "explorer" => false,
                 _ => false,
             })
             .collect()

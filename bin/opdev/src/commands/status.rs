@@ -49,6 +49,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     } else {
         None
     };
+    let explorer = config.indexer.then(|| {
+        json!({ "url": format!("http://127.0.0.1:{}", config.service_port("explorer")), "state": state_of("explorer") })
+    });
     let faucet = config.faucet.then(|| {
         json!({ "url": format!("http://127.0.0.1:{}", config.service_port("faucet")), "state": state_of("faucet") })
     });
@@ -67,6 +70,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             "database": database,
             "indexer": indexer,
             "faucet": faucet,
+            "explorer": explorer,
             "alerts": alerts,
         }));
         return Ok(());
@@ -132,6 +136,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             line.push_str(&format!("  {}", parts.join(", ")));
         }
         printer.line(line);
+    }
+    if let Some(explorer) = &explorer {
+        printer.line(format!("explorer: {}", explorer["url"].as_str().unwrap_or_default()));
     }
     if let Some(faucet) = &faucet {
         printer.line(format!("faucet:   {}", faucet["url"].as_str().unwrap_or_default()));

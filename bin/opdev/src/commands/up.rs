@@ -140,6 +140,7 @@ fn summary(
             "data_dir": devnet.root(),
             "supervisor_pid": state.pid,
             "endpoints": endpoints_json(config, None),
+            "services": service_urls(config).into_iter().collect::<serde_json::Map<_, _>>(),
             "accounts": accounts,
             "timings_ms": timings,
             "total_ms": total.as_millis() as u64,
@@ -191,6 +192,9 @@ fn summary(
         ));
     }
     printer.line("");
+    for (name, url) in service_urls(config) {
+        printer.line(format!("{name:<13} {}", url.as_str().unwrap_or_default()));
+    }
     printer.line(format!("data:  {}", devnet.root().display()));
     let steps: Vec<String> = timings
         .iter()
@@ -273,4 +277,25 @@ fn print_plan(printer: &Printer, plan: &Plan, config: &DevnetConfig) {
             printer.dim(&after)
         ));
     }
+}
+
+/// The URLs of the devnet's own services, for the summary.
+fn service_urls(config: &DevnetConfig) -> Vec<(String, serde_json::Value)> {
+    let url = |service: &str| json!(format!("http://127.0.0.1:{}", config.service_port(service)));
+    let mut out = Vec::new();
+    if config.indexer {
+        out.push(("explorer".to_owned(), url("explorer")));
+        out.push(("indexer".to_owned(), url("indexer")));
+    }
+    if config.faucet {
+        out.push(("faucet".to_owned(), url("faucet")));
+    }
+    if config.monitoring {
+        out.push(("prometheus".to_owned(), url("prometheus")));
+        out.push(("alertmanager".to_owned(), url("alertmanager")));
+    }
+    if config.runs_postgres() {
+        out.push(("postgres".to_owned(), json!(format!("127.0.0.1:{} (opdev status shows the URL)", config.service_port("postgres")))));
+    }
+    out
 }

@@ -58,13 +58,20 @@ pub fn render(state: &AppState, v: &BlockView) -> String {
     let b = &v.block;
     let n = b.summary.number;
     let prev = if n > 0 {
-        format!("<a rel=\"prev\" href=\"/chains/{c}/blocks/{}\">← {}</a>", n - 1, n - 1)
+        format!(
+            "<a rel=\"prev\" href=\"/chains/{c}/blocks/{}\">← {}</a>",
+            n - 1,
+            n - 1
+        )
     } else {
         String::new()
     };
     let rows = [
         ("number", n.to_string()),
-        ("hash", format!("<span class=\"mono\">{}</span>", esc(&b.summary.hash))),
+        (
+            "hash",
+            format!("<span class=\"mono\">{}</span>", esc(&b.summary.hash)),
+        ),
         (
             "parent",
             if n > 0 {

@@ -73,9 +73,7 @@ async fn futures_join_heads(state: &AppState) -> Result<Vec<Heads>, AppError> {
         }));
     }
     for t in tasks {
-        let (c, head, cp) = t
-            .await
-            .map_err(|_| AppError::Unavailable)?;
+        let (c, head, cp) = t.await.map_err(|_| AppError::Unavailable)?;
         let indexed_head = cp?.map(|cp| cp.number);
         let (node_head, node_error) = match head {
             Ok(h) => (Some(h), None),
@@ -95,7 +93,10 @@ async fn futures_join_heads(state: &AppState) -> Result<Vec<Heads>, AppError> {
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "<span class=\"muted\">—</span>".into(), |v| v.to_string())
+    v.map_or_else(
+        || "<span class=\"muted\">—</span>".into(),
+        |v| v.to_string(),
+    )
 }
 
 /// The page.

@@ -58,7 +58,9 @@ pub async fn index(State(state): State<AppState>) -> Response {
 pub async fn chain(State(state): State<AppState>, p: RawPath<String>) -> Response {
     let page = async {
         let id = path(p)?;
-        home::load(&state, &id).await.map(|v| home::render(&state, &v))
+        home::load(&state, &id)
+            .await
+            .map(|v| home::render(&state, &v))
     }
     .await;
     html_or_error(&state, page)

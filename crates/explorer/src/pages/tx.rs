@@ -70,7 +70,10 @@ pub fn render(state: &AppState, v: &TxView) -> String {
         (None, None) => "—".into(),
     };
     let mut rows = vec![
-        ("hash", format!("<span class=\"mono\">{}</span>", esc(&s.hash))),
+        (
+            "hash",
+            format!("<span class=\"mono\">{}</span>", esc(&s.hash)),
+        ),
         ("status", html::status(s.status).to_owned()),
         (
             "type",
@@ -78,7 +81,11 @@ pub fn render(state: &AppState, v: &TxView) -> String {
         ),
         (
             "block",
-            format!("{} (index {})", html::block_link(c, s.block_number), s.tx_index),
+            format!(
+                "{} (index {})",
+                html::block_link(c, s.block_number),
+                s.tx_index
+            ),
         ),
         ("from", html::addr_link(c, &s.from, true)),
         ("to", to),

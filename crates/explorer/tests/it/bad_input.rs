@@ -56,7 +56,10 @@ async fn malformed_and_unknown_input_is_400_or_404_in_html_and_json() {
         (format!("/chains/{L2}/address/{DEV0}?page=-1"), 400),
         (format!("/chains/{L2}/address/{DEV0}?page=abc"), 400),
         (format!("/chains/{L2}/address/{DEV0}?page=1001"), 400),
-        (format!("/chains/{L2}/address/{DEV0}?page=99999999999999999999999"), 400),
+        (
+            format!("/chains/{L2}/address/{DEV0}?page=99999999999999999999999"),
+            400,
+        ),
         (format!("/chains/{L2}/address/{DEV0}?page=2"), 404),
         (format!("/chains/{L2}/address/{DEV0}?page=%FF%FE"), 400),
         // Search.
@@ -101,10 +104,7 @@ async fn hostile_strings_stay_harmless() {
         ] {
             for p in [path.clone(), format!("/api{path}")] {
                 let (status, body) = env.get(&p).await;
-                assert!(
-                    status == 400 || status == 404,
-                    "GET {p}: {status} {body}"
-                );
+                assert!(status == 400 || status == 404, "GET {p}: {status} {body}");
                 if p.starts_with("/api/") {
                     // JSON is data, not markup: it must parse and say what went wrong.
                     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -124,7 +124,10 @@ async fn hostile_strings_stay_harmless() {
         .unwrap();
     tokio::spawn(conn);
     let n: i64 = client
-        .query_one("SELECT count(*) FROM blocks WHERE chain_id = $1", &[&(L2 as i64)])
+        .query_one(
+            "SELECT count(*) FROM blocks WHERE chain_id = $1",
+            &[&(L2 as i64)],
+        )
         .await
         .unwrap()
         .get(0);

@@ -21,12 +21,21 @@ fn target_dir() -> PathBuf {
 }
 
 fn install_playwright(dir: &Path) {
-    if dir.join("node_modules/playwright-core/package.json").is_file() {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
         return;
     }
     std::fs::create_dir_all(dir).unwrap();
     let out = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
         .arg(dir)
         .arg(PLAYWRIGHT)
         .output()
@@ -79,7 +88,14 @@ async fn browser_follows_links_searches_and_takes_screenshots() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("ok: deposit source hash"), "{stdout}");
-    for name in ["home", "block", "transaction", "address", "search-transaction", "deposit"] {
+    for name in [
+        "home",
+        "block",
+        "transaction",
+        "address",
+        "search-transaction",
+        "deposit",
+    ] {
         let png = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "screenshot {} missing", png.display());

@@ -39,7 +39,10 @@ async fn home_shows_every_chain_head_and_the_latest_blocks_and_transactions() {
     assert!(html.contains(&format!("href=\"/chains/{L1}\"")));
     // `/` is the first chain's home; `/api/chains` the heads alone.
     let root = env.page("/").await;
-    assert!(root.contains(&format!("href=\"/chains/{L1}/tx/{}\"", env.facts.l1_transfer_tx)));
+    assert!(root.contains(&format!(
+        "href=\"/chains/{L1}/tx/{}\"",
+        env.facts.l1_transfer_tx
+    )));
     let heads = env.json("/api/chains").await;
     assert_eq!(heads.as_array().unwrap().len(), 2);
     assert_eq!(heads[0]["chain_id"], L1);
@@ -70,7 +73,10 @@ async fn block_page_by_number_and_hash_shows_header_and_transactions() {
     let by_hash = env.json(&format!("/api/chains/{L2}/blocks/{hash}")).await;
     assert_eq!(by_hash["block"], v["block"]);
 
-    for path in [format!("/chains/{L2}/blocks/{n}"), format!("/chains/{L2}/blocks/{hash}")] {
+    for path in [
+        format!("/chains/{L2}/blocks/{n}"),
+        format!("/chains/{L2}/blocks/{hash}"),
+    ] {
         let html = env.page(&path).await;
         assert!(html.contains(&format!("<h1>Block {n}</h1>")), "{path}");
         assert!(html.contains(hash));
@@ -94,7 +100,9 @@ async fn transaction_pages_decode_events_and_show_creations_and_deposits() {
     let env = support::start().await;
     let f = &env.facts;
     // The increment: success, fee, input, the Incremented event decoded.
-    let v = env.json(&format!("/api/chains/{L2}/tx/{}", f.increment_tx)).await;
+    let v = env
+        .json(&format!("/api/chains/{L2}/tx/{}", f.increment_tx))
+        .await;
     let t = &v["transaction"];
     assert_eq!(t["status"], 1);
     assert_eq!(t["from"], DEV1);
@@ -102,7 +110,8 @@ async fn transaction_pages_decode_events_and_show_creations_and_deposits() {
     assert_eq!(t["input"], "0xd09de08a");
     assert_eq!(t["block_number"], f.increment_block);
     let r = receipt(&env.l2.url(), &f.increment_tx).await;
-    let gas_used = u128::from_str_radix(r["gasUsed"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let gas_used =
+        u128::from_str_radix(r["gasUsed"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
     assert_eq!(t["gas_used"], gas_used.to_string());
     assert!(t["fee"].as_str().unwrap().parse::<u128>().unwrap() >= gas_used);
     let log = &v["logs"][0];
@@ -112,44 +121,69 @@ async fn transaction_pages_decode_events_and_show_creations_and_deposits() {
     assert_eq!(log["event"]["params"][0]["value"], DEV1);
     assert_eq!(log["event"]["params"][1]["name"], "newValue");
     assert_eq!(log["event"]["params"][1]["value"], "1");
-    let html = env.page(&format!("/chains/{L2}/tx/{}", f.increment_tx)).await;
+    let html = env
+        .page(&format!("/chains/{L2}/tx/{}", f.increment_tx))
+        .await;
     assert!(html.contains("<span class=\"ok\">success</span>"));
     assert!(html.contains("<strong class=\"event\">Incremented</strong>"));
     assert!(html.contains(&format!("href=\"/chains/{L2}/address/{DEV1}\"")));
-    assert!(html.contains(&format!("href=\"/chains/{L2}/blocks/{}\"", f.increment_block)));
+    assert!(html.contains(&format!(
+        "href=\"/chains/{L2}/blocks/{}\"",
+        f.increment_block
+    )));
     assert!(html.contains("0xd09de08a"));
 
     // The deployment: no `to`, the created contract linked.
-    let v = env.json(&format!("/api/chains/{L2}/tx/{}", f.deploy_tx)).await;
+    let v = env
+        .json(&format!("/api/chains/{L2}/tx/{}", f.deploy_tx))
+        .await;
     assert!(v["transaction"]["to"].is_null());
     assert_eq!(v["transaction"]["contract_address"], f.counter.as_str());
     let html = env.page(&format!("/chains/{L2}/tx/{}", f.deploy_tx)).await;
-    assert!(html.contains(&format!("contract created: <a class=\"mono\" href=\"/chains/{L2}/address/{}\"", f.counter)));
+    assert!(html.contains(&format!(
+        "contract created: <a class=\"mono\" href=\"/chains/{L2}/address/{}\"",
+        f.counter
+    )));
 
     // A plain transfer: value in wei and ETH.
-    let v = env.json(&format!("/api/chains/{L2}/tx/{}", f.transfer_tx)).await;
+    let v = env
+        .json(&format!("/api/chains/{L2}/tx/{}", f.transfer_tx))
+        .await;
     assert_eq!(v["transaction"]["value"], "12345");
     assert_eq!(v["transaction"]["to"], DEV2);
     assert!(v["transaction"]["deposit"].is_null());
-    let html = env.page(&format!("/chains/{L2}/tx/{}", f.transfer_tx)).await;
+    let html = env
+        .page(&format!("/chains/{L2}/tx/{}", f.transfer_tx))
+        .await;
     assert!(html.contains("0.000000000000012345 ETH"));
 
     // The deposit: type 0x7e, source hash, mint, no fee.
-    let v = env.json(&format!("/api/chains/{L2}/tx/{}", f.deposit_tx)).await;
+    let v = env
+        .json(&format!("/api/chains/{L2}/tx/{}", f.deposit_tx))
+        .await;
     let t = &v["transaction"];
     assert_eq!(t["type"], 126);
-    assert_eq!(t["deposit"]["source_hash"], format!("0x{}", f.deposit_source));
+    assert_eq!(
+        t["deposit"]["source_hash"],
+        format!("0x{}", f.deposit_source)
+    );
     assert_eq!(t["deposit"]["mint"], f.deposit_mint.to_string());
     assert_eq!(t["deposit"]["is_system_tx"], false);
     assert_eq!(t["fee"], "0");
     let html = env.page(&format!("/chains/{L2}/tx/{}", f.deposit_tx)).await;
     assert!(html.contains("<h1>Deposit transaction"));
-    assert!(html.contains(&format!("<span class=\"mono\" id=\"source-hash\">0x{}</span>", f.deposit_source)));
+    assert!(html.contains(&format!(
+        "<span class=\"mono\" id=\"source-hash\">0x{}</span>",
+        f.deposit_source
+    )));
     assert!(html.contains("1 ETH"));
 
     // The L1 transaction is on the L1's page, not the L2's.
-    env.json(&format!("/api/chains/{L1}/tx/{}", f.l1_transfer_tx)).await;
-    let (status, _) = env.get(&format!("/api/chains/{L2}/tx/{}", f.l1_transfer_tx)).await;
+    env.json(&format!("/api/chains/{L1}/tx/{}", f.l1_transfer_tx))
+        .await;
+    let (status, _) = env
+        .get(&format!("/api/chains/{L2}/tx/{}", f.l1_transfer_tx))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -161,24 +195,50 @@ async fn address_page_shows_live_values_and_paginated_history() {
     // DEV0: live balance and nonce equal the node's; sent the deployment and the transfer.
     let v = env.json(&format!("/api/chains/{L2}/address/{DEV0}")).await;
     let balance = call(&url, "eth_getBalance", json!([DEV0, "latest"])).await;
-    let balance = alloy::primitives::U256::from_str_radix(balance.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let balance = alloy::primitives::U256::from_str_radix(
+        balance.as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
     assert_eq!(v["account"]["balance"], balance.to_string());
     assert_eq!(v["account"]["nonce"], 2);
     assert_eq!(v["account"]["is_contract"], false);
-    let hashes: Vec<&str> = v["transactions"].as_array().unwrap().iter().map(|t| t["hash"].as_str().unwrap()).collect();
+    let hashes: Vec<&str> = v["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hash"].as_str().unwrap())
+        .collect();
     assert_eq!(hashes, [f.transfer_tx.as_str(), f.deploy_tx.as_str()]);
     assert!(v["next_page"].is_null());
     // DEV2 only received: the transfer and the deposit, newest first.
     let v = env.json(&format!("/api/chains/{L2}/address/{DEV2}")).await;
-    let hashes: Vec<&str> = v["transactions"].as_array().unwrap().iter().map(|t| t["hash"].as_str().unwrap()).collect();
+    let hashes: Vec<&str> = v["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hash"].as_str().unwrap())
+        .collect();
     assert_eq!(hashes, [f.deposit_tx.as_str(), f.transfer_tx.as_str()]);
     // The Counter: a contract; its history holds its creation and the increment.
-    let v = env.json(&format!("/api/chains/{L2}/address/{}", f.counter)).await;
+    let v = env
+        .json(&format!("/api/chains/{L2}/address/{}", f.counter))
+        .await;
     assert_eq!(v["account"]["is_contract"], true);
     assert!(v["account"]["code_size"].as_u64().unwrap() > 0);
-    let hashes: Vec<&str> = v["transactions"].as_array().unwrap().iter().map(|t| t["hash"].as_str().unwrap()).collect();
+    let hashes: Vec<&str> = v["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hash"].as_str().unwrap())
+        .collect();
     assert_eq!(hashes, [f.increment_tx.as_str(), f.deploy_tx.as_str()]);
-    let html = env.page(&format!("/chains/{L2}/address/{}", f.counter.to_uppercase().replace("0X", "0x"))).await;
+    let html = env
+        .page(&format!(
+            "/chains/{L2}/address/{}",
+            f.counter.to_uppercase().replace("0X", "0x")
+        ))
+        .await;
     assert!(html.contains("contract ("));
     assert!(html.contains(&format!("href=\"/chains/{L2}/tx/{}\"", f.increment_tx)));
 
@@ -187,14 +247,25 @@ async fn address_page_shows_live_values_and_paginated_history() {
     assert_eq!(p1["transactions"].as_array().unwrap().len(), 25);
     assert_eq!(p1["next_page"], 2);
     assert_eq!(p1["transactions"][0]["value"], DEV3_TRANSFERS.to_string());
-    let p2 = env.json(&format!("/api/chains/{L2}/address/{DEV3}?page=2")).await;
-    assert_eq!(p2["transactions"].as_array().unwrap().len(), DEV3_TRANSFERS - 25);
+    let p2 = env
+        .json(&format!("/api/chains/{L2}/address/{DEV3}?page=2"))
+        .await;
+    assert_eq!(
+        p2["transactions"].as_array().unwrap().len(),
+        DEV3_TRANSFERS - 25
+    );
     assert!(p2["next_page"].is_null());
     assert_eq!(p2["transactions"][4]["value"], "1");
     let html = env.page(&format!("/chains/{L2}/address/{DEV3}")).await;
     assert!(html.contains(&format!("href=\"/chains/{L2}/address/{DEV3}?page=2\"")));
-    assert_eq!(html.matches(&format!("href=\"/chains/{L2}/address/{DEV4}\"")).count(), 25);
-    let html = env.page(&format!("/chains/{L2}/address/{DEV3}?page=2")).await;
+    assert_eq!(
+        html.matches(&format!("href=\"/chains/{L2}/address/{DEV4}\""))
+            .count(),
+        25
+    );
+    let html = env
+        .page(&format!("/chains/{L2}/address/{DEV3}?page=2"))
+        .await;
     assert!(html.contains(&format!("href=\"/chains/{L2}/address/{DEV3}?page=1\"")));
     for path in [
         format!("/api/chains/{L2}/address/{DEV3}?page=3"),
@@ -207,7 +278,11 @@ async fn address_page_shows_live_values_and_paginated_history() {
     let v = env.json(&format!("/api/chains/{L2}/address/{fresh}")).await;
     assert_eq!(v["account"]["balance"], "0");
     assert_eq!(v["transactions"], json!([]));
-    assert!(env.page(&format!("/chains/{L2}/address/{fresh}")).await.contains("No transactions."));
+    assert!(
+        env.page(&format!("/chains/{L2}/address/{fresh}"))
+            .await
+            .contains("No transactions.")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,12 +293,36 @@ async fn search_leads_to_the_right_page_or_says_nothing_was_found() {
     let block = env.json(&format!("/api/chains/{L2}/blocks/{n}")).await;
     let bhash = block["block"]["hash"].as_str().unwrap().to_owned();
     let cases = [
-        (format!("q={n}&chain={L2}"), format!("/chains/{L2}/blocks/{n}"), "block"),
-        (format!("q=+{bhash}+"), format!("/chains/{L2}/blocks/{bhash}"), "block"),
-        (format!("q={}", f.increment_tx.to_uppercase().replace("0X", "0x")), format!("/chains/{L2}/tx/{}", f.increment_tx), "transaction"),
-        (format!("q={}", f.l1_transfer_tx), format!("/chains/{L1}/tx/{}", f.l1_transfer_tx), "transaction"),
-        (format!("q={DEV1}&chain={L2}"), format!("/chains/{L2}/address/{DEV1}"), "address"),
-        (format!("q={DEV1}"), format!("/chains/{L1}/address/{DEV1}"), "address"),
+        (
+            format!("q={n}&chain={L2}"),
+            format!("/chains/{L2}/blocks/{n}"),
+            "block",
+        ),
+        (
+            format!("q=+{bhash}+"),
+            format!("/chains/{L2}/blocks/{bhash}"),
+            "block",
+        ),
+        (
+            format!("q={}", f.increment_tx.to_uppercase().replace("0X", "0x")),
+            format!("/chains/{L2}/tx/{}", f.increment_tx),
+            "transaction",
+        ),
+        (
+            format!("q={}", f.l1_transfer_tx),
+            format!("/chains/{L1}/tx/{}", f.l1_transfer_tx),
+            "transaction",
+        ),
+        (
+            format!("q={DEV1}&chain={L2}"),
+            format!("/chains/{L2}/address/{DEV1}"),
+            "address",
+        ),
+        (
+            format!("q={DEV1}"),
+            format!("/chains/{L1}/address/{DEV1}"),
+            "address",
+        ),
     ];
     for (q, url, kind) in &cases {
         let (status, loc) = env.redirect(&format!("/search?{q}")).await;
@@ -252,7 +351,11 @@ async fn a_transaction_shows_up_within_two_seconds_of_being_indexed() {
     let env = support::start().await;
     let url = env.l2.url();
     for i in 0..3u64 {
-        let hash = send(&url, json!({"from": DEV4, "to": DEV0, "value": format!("{:#x}", 7 + i)})).await;
+        let hash = send(
+            &url,
+            json!({"from": DEV4, "to": DEV0, "value": format!("{:#x}", 7 + i)}),
+        )
+        .await;
         receipt(&url, &hash).await;
         support::wait_indexed(&env).await;
         let indexed = Instant::now();
@@ -261,7 +364,10 @@ async fn a_transaction_shows_up_within_two_seconds_of_being_indexed() {
             if status == 200 {
                 break;
             }
-            assert!(indexed.elapsed() < Duration::from_secs(2), "{hash} not shown 2 s after indexing");
+            assert!(
+                indexed.elapsed() < Duration::from_secs(2),
+                "{hash} not shown 2 s after indexing"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let home = env.json(&format!("/api/chains/{L2}")).await;

@@ -134,9 +134,11 @@ async fn build(l1: &str, l2: &str) -> Facts {
     )
     .await;
     let r = receipt(l2, &increment_tx).await;
-    let increment_block =
-        u64::from_str_radix(r["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
-            .unwrap();
+    let increment_block = u64::from_str_radix(
+        r["blockNumber"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
     let transfer_tx = send(l2, json!({"from": DEV0, "to": DEV2, "value": "0x3039"})).await;
     receipt(l2, &transfer_tx).await;
     let deposit_mint = 1_000_000_000_000_000_000;
