@@ -52,7 +52,7 @@ async fn build(url: &str, blocks: u64) -> Result<(u64, String, Vec<String>)> {
         .to_lowercase();
     rpc(url, "evm_setAutomine", json!([false])).await?;
     let client = alloy::rpc::client::RpcClient::new_http(url.parse()?);
-    let mut nonces = vec![0u64; 9];
+    let mut nonces = [0u64; 9];
     for b in 0..BUSY_BLOCKS {
         let mut batch = alloy::rpc::client::BatchRequest::new(&client);
         let mut waiters = Vec::new();

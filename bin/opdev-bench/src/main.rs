@@ -112,7 +112,10 @@ fn main() -> Result<()> {
             blocks,
             json,
         } => {
-            ensure!(clients >= 1 && requests >= clients, "at least one request per client");
+            ensure!(
+                clients >= 1 && requests >= clients,
+                "at least one request per client"
+            );
             ensure!(blocks >= 10_000, "at least 10,000 blocks");
             explorer::run(clients, requests, blocks, json)
         }
@@ -191,13 +194,30 @@ fn run_opdev(opdev: &Path, home: &Path, args: &[&str]) -> Result<Duration> {
     Ok(took)
 }
 
-fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, full: bool, json: bool) -> Result<()> {
+fn lifecycle(
+    opdev: &Path,
+    runs: usize,
+    l2: u32,
+    block_time: u64,
+    full: bool,
+    json: bool,
+) -> Result<()> {
     let home = std::env::temp_dir().join(format!("opdev-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let anvil = opdev_orchestrator::tools::anvil(None, |note| eprintln!("{note}"))?.path;
     let bt = block_time.to_string();
     let l2s = l2.to_string();
-    let mut up_args = vec!["up", "--ports", "auto", "--l2", &l2s, "--l1-block-time", &bt, "--block-time", &bt];
+    let mut up_args = vec![
+        "up",
+        "--ports",
+        "auto",
+        "--l2",
+        &l2s,
+        "--l1-block-time",
+        &bt,
+        "--block-time",
+        &bt,
+    ];
     if !full {
         up_args.extend(["--no-indexer", "--no-faucet", "--no-monitoring"]);
     }
@@ -241,7 +261,11 @@ fn lifecycle(opdev: &Path, runs: usize, l2: u32, block_time: u64, full: bool, js
     ];
     println!(
         "opdev lifecycle ({}), {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
-        if full { "whole devnet: chains, PostgreSQL, indexer, faucet, monitoring" } else { "chains only" },
+        if full {
+            "whole devnet: chains, PostgreSQL, indexer, faucet, monitoring"
+        } else {
+            "chains only"
+        },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)

@@ -198,22 +198,43 @@ pub(crate) struct UpArgs {
     pub(crate) anvil_bin: Option<PathBuf>,
 
     /// Use this PostgreSQL server instead of running one [default: run the machine's PostgreSQL].
-    #[arg(long, env = "OPDEV_POSTGRES_URL", help_heading = "Services", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OPDEV_POSTGRES_URL",
+        help_heading = "Services",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub(crate) postgres_url: Option<String>,
     /// Run the indexer [default: true].
-    #[arg(long, env = "OPDEV_INDEXER", help_heading = "Services", value_name = "BOOL")]
+    #[arg(
+        long,
+        env = "OPDEV_INDEXER",
+        help_heading = "Services",
+        value_name = "BOOL"
+    )]
     pub(crate) indexer: Option<bool>,
     /// Leave the indexer out (same as --indexer false).
     #[arg(long, help_heading = "Services", conflicts_with = "indexer")]
     pub(crate) no_indexer: bool,
     /// Run the faucet [default: true].
-    #[arg(long, env = "OPDEV_FAUCET", help_heading = "Services", value_name = "BOOL")]
+    #[arg(
+        long,
+        env = "OPDEV_FAUCET",
+        help_heading = "Services",
+        value_name = "BOOL"
+    )]
     pub(crate) faucet: Option<bool>,
     /// Leave the faucet out (same as --faucet false).
     #[arg(long, help_heading = "Services", conflicts_with = "faucet")]
     pub(crate) no_faucet: bool,
     /// Run Prometheus, Alertmanager and the chain exporter [default: true].
-    #[arg(long, env = "OPDEV_MONITORING", help_heading = "Services", value_name = "BOOL")]
+    #[arg(
+        long,
+        env = "OPDEV_MONITORING",
+        help_heading = "Services",
+        value_name = "BOOL"
+    )]
     pub(crate) monitoring: Option<bool>,
     /// Leave the monitoring stack out (same as --monitoring false).
     #[arg(long, help_heading = "Services", conflicts_with = "monitoring")]
@@ -231,20 +252,39 @@ pub(crate) struct UpArgs {
     )]
     pub(crate) service_ports: Vec<(String, u16)>,
     /// A webhook URL that receives every alert notification too (Alertmanager's webhook format).
-    #[arg(long, env = "OPDEV_ALERT_WEBHOOK", help_heading = "Services", value_name = "URL")]
+    #[arg(
+        long,
+        env = "OPDEV_ALERT_WEBHOOK",
+        help_heading = "Services",
+        value_name = "URL"
+    )]
     pub(crate) alert_webhook: Option<String>,
     /// Blocks of indexer lag that fire the IndexerLagging alert (after a minute) [default: 10].
-    #[arg(long, env = "OPDEV_INDEXER_LAG_ALERT", help_heading = "Services", value_name = "BLOCKS")]
+    #[arg(
+        long,
+        env = "OPDEV_INDEXER_LAG_ALERT",
+        help_heading = "Services",
+        value_name = "BLOCKS"
+    )]
     pub(crate) indexer_lag_alert: Option<u64>,
     /// Seconds an unhealthy condition must last before its alert fires [default: 30 for
     /// RpcDown and TargetDown, 60 for IndexerLagging and DiskFillingUp].
-    #[arg(long, env = "OPDEV_ALERT_AFTER", help_heading = "Services", value_name = "SECS")]
+    #[arg(
+        long,
+        env = "OPDEV_ALERT_AFTER",
+        help_heading = "Services",
+        value_name = "SECS"
+    )]
     pub(crate) alert_after: Option<u64>,
 }
 
 fn parse_service_port(s: &str) -> Result<(String, u16), String> {
-    let (service, port) = s.split_once('=').ok_or_else(|| format!("{s:?} is not SERVICE=PORT"))?;
-    let port = port.parse::<u16>().map_err(|e| format!("port of {service}: {e}"))?;
+    let (service, port) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not SERVICE=PORT"))?;
+    let port = port
+        .parse::<u16>()
+        .map_err(|e| format!("port of {service}: {e}"))?;
     Ok((service.to_owned(), port))
 }
 
@@ -272,13 +312,26 @@ impl UpArgs {
             anvil_bin: self.anvil_bin.clone(),
             state_interval: self.state_interval,
             postgres_url: self.postgres_url.clone(),
-            indexer: if self.no_indexer { Some(false) } else { self.indexer },
-            faucet: if self.no_faucet { Some(false) } else { self.faucet },
-            monitoring: if self.no_monitoring { Some(false) } else { self.monitoring },
+            indexer: if self.no_indexer {
+                Some(false)
+            } else {
+                self.indexer
+            },
+            faucet: if self.no_faucet {
+                Some(false)
+            } else {
+                self.faucet
+            },
+            monitoring: if self.no_monitoring {
+                Some(false)
+            } else {
+                self.monitoring
+            },
             alert_webhook: self.alert_webhook.clone(),
             indexer_lag_alert: self.indexer_lag_alert,
             alert_after: self.alert_after,
-            service_ports: (!self.service_ports.is_empty()).then(|| self.service_ports.iter().cloned().collect()),
+            service_ports: (!self.service_ports.is_empty())
+                .then(|| self.service_ports.iter().cloned().collect()),
         }
     }
 }

@@ -55,12 +55,17 @@ pub fn derive(mnemonic: &str, count: u32) -> Result<Vec<DevAccount>, ChainError>
 /// A new random private key: `(0x hex key, checksummed address)`.
 pub fn random_key() -> (String, String) {
     let signer = PrivateKeySigner::random();
-    (format!("0x{}", alloy::hex::encode(signer.to_bytes())), signer.address().to_checksum(None))
+    (
+        format!("0x{}", alloy::hex::encode(signer.to_bytes())),
+        signer.address().to_checksum(None),
+    )
 }
 
 /// The checksummed address of a 0x-hex private key.
 pub fn address_of(key: &str) -> Result<String, ChainError> {
-    let signer: PrivateKeySigner = key.parse().map_err(|e| ChainError::Mnemonic(format!("invalid private key: {e}")))?;
+    let signer: PrivateKeySigner = key
+        .parse()
+        .map_err(|e| ChainError::Mnemonic(format!("invalid private key: {e}")))?;
     Ok(signer.address().to_checksum(None))
 }
 

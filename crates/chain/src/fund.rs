@@ -11,10 +11,20 @@ use crate::ChainError;
 /// Sets `address`'s balance on the chain at `rpc_url` to `target` when it holds less. Returns
 /// whether it changed the balance.
 pub async fn top_up(rpc_url: &str, address: Address, target: U256) -> Result<bool, ChainError> {
-    let rpc = |method: &'static str, e: String| ChainError::Rpc { url: rpc_url.into(), method, reason: e };
-    let url = rpc_url.parse().map_err(|e| ChainError::Url { url: rpc_url.into(), reason: format!("{e}") })?;
+    let rpc = |method: &'static str, e: String| ChainError::Rpc {
+        url: rpc_url.into(),
+        method,
+        reason: e,
+    };
+    let url = rpc_url.parse().map_err(|e| ChainError::Url {
+        url: rpc_url.into(),
+        reason: format!("{e}"),
+    })?;
     let provider = ProviderBuilder::new().connect_http(url);
-    let balance = provider.get_balance(address).await.map_err(|e| rpc("eth_getBalance", e.to_string()))?;
+    let balance = provider
+        .get_balance(address)
+        .await
+        .map_err(|e| rpc("eth_getBalance", e.to_string()))?;
     if balance >= target {
         return Ok(false);
     }

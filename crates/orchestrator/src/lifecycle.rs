@@ -21,10 +21,11 @@ use crate::{
     daemon::load_state,
     home::{DevnetDir, Home, write_private},
     lock::{self, FileLock},
+    monitoring,
     plan::Plan,
     ports,
     protocol::{Event, Request, Response, SupervisorState},
-    monitoring, secrets, tools,
+    secrets, tools,
 };
 
 /// What `up` asks for.
@@ -114,11 +115,26 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
         )),
         Err(e) => return Err(e),
     };
-    let postgres = if config.runs_postgres() { Some(tools::postgres_bin_dir()?) } else { None };
+    let postgres = if config.runs_postgres() {
+        Some(tools::postgres_bin_dir()?)
+    } else {
+        None
+    };
     let (prometheus, alertmanager) = tools::monitoring(config.monitoring).unwrap_or((None, None));
-    let tools = Tools { anvil, opdev: opts.opdev.clone(), postgres, prometheus, alertmanager };
+    let tools = Tools {
+        anvil,
+        opdev: opts.opdev.clone(),
+        postgres,
+        prometheus,
+        alertmanager,
+    };
     let secrets = secrets::preview(&devnet);
-    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: devnet.root() })?;
+    let services = opdev_profiles::services(Inputs {
+        config: &config,
+        tools: &tools,
+        secrets: &secrets,
+        root: devnet.root(),
+    })?;
     Ok((Plan::new(&config, services), config))
 }
 
@@ -161,12 +177,22 @@ pub fn prepare(
     let t = Instant::now();
     let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
     info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
-    let postgres = if config.runs_postgres() { Some(tools::postgres_bin_dir()?) } else { None };
+    let postgres = if config.runs_postgres() {
+        Some(tools::postgres_bin_dir()?)
+    } else {
+        None
+    };
     for (service, binary) in &config.binaries {
         tools::check_executable(&format!("binary of {service}"), binary)?;
     }
     let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
-    let tools = Tools { anvil: anvil.path, opdev: opts.opdev.clone(), postgres, prometheus, alertmanager };
+    let tools = Tools {
+        anvil: anvil.path,
+        opdev: opts.opdev.clone(),
+        postgres,
+        prometheus,
+        alertmanager,
+    };
     timings.push(("tools".to_owned(), t.elapsed()));
 
     let t = Instant::now();
@@ -197,7 +223,12 @@ pub fn prepare(
     timings.push(("ports".to_owned(), t.elapsed()));
 
     let secrets = secrets::load_or_create(&devnet)?;
-    let services = opdev_profiles::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: devnet.root() })?;
+    let services = opdev_profiles::services(Inputs {
+        config: &config,
+        tools: &tools,
+        secrets: &secrets,
+        root: devnet.root(),
+    })?;
     let plan = Plan::new(&config, services);
     if opts.fresh && !created {
         let data = devnet.data_dir();
@@ -252,7 +283,12 @@ pub fn launch(
     // The steps `up` did before the supervisor existed go to its log too.
     for (step, took) in &prepared.timings {
         use std::io::Write;
-        let _ = writeln!(log, "{} up: step {step} done in {} ms", humantime::format_rfc3339_micros(std::time::SystemTime::now()), took.as_millis());
+        let _ = writeln!(
+            log,
+            "{} up: step {step} done in {} ms",
+            humantime::format_rfc3339_micros(std::time::SystemTime::now()),
+            took.as_millis()
+        );
     }
     let home = devnet
         .root()
@@ -379,4 +415,3 @@ pub async fn purge(devnet: &DevnetDir) -> Result<(), Error> {
     }
     std::fs::remove_dir_all(devnet.root()).map_err(|e| Error::io(devnet.root(), e))
 }
-

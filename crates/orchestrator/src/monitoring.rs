@@ -6,7 +6,10 @@
 use opdev_spec::DevnetConfig;
 use opdev_telemetry::config::{MonitoringConfig, Thresholds};
 
-use crate::{Error, home::{DevnetDir, write_private}};
+use crate::{
+    Error,
+    home::{DevnetDir, write_private},
+};
 
 /// Where the runbooks are, as alert annotations link them.
 pub const RUNBOOKS: &str = "docs/runbooks";
@@ -27,7 +30,10 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
     if let Some(url) = &config.alert_webhook {
         cfg = cfg.with_user_webhook(url);
     }
-    let mut thresholds = Thresholds { indexer_lag_blocks: config.indexer_lag_alert, ..Thresholds::default() };
+    let mut thresholds = Thresholds {
+        indexer_lag_blocks: config.indexer_lag_alert,
+        ..Thresholds::default()
+    };
     if let Some(secs) = config.alert_after {
         let after = std::time::Duration::from_secs(secs);
         thresholds.rpc_down_for = after;
@@ -50,8 +56,17 @@ pub fn write(devnet: &DevnetDir, config: &DevnetConfig) -> Result<(), Error> {
     for dir in [&prometheus, &alertmanager] {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    write_private(&prometheus.join("prometheus.yml"), opdev_telemetry::config::prometheus_yml(&cfg).as_bytes())?;
-    write_private(&prometheus.join(&cfg.rules_file), opdev_telemetry::rules::alert_rules_yml(&cfg).as_bytes())?;
-    write_private(&alertmanager.join("alertmanager.yml"), opdev_telemetry::config::alertmanager_yml(&cfg).as_bytes())?;
+    write_private(
+        &prometheus.join("prometheus.yml"),
+        opdev_telemetry::config::prometheus_yml(&cfg).as_bytes(),
+    )?;
+    write_private(
+        &prometheus.join(&cfg.rules_file),
+        opdev_telemetry::rules::alert_rules_yml(&cfg).as_bytes(),
+    )?;
+    write_private(
+        &alertmanager.join("alertmanager.yml"),
+        opdev_telemetry::config::alertmanager_yml(&cfg).as_bytes(),
+    )?;
     Ok(())
 }

@@ -249,16 +249,31 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let tools = opdev_profiles::Tools { anvil: "/bin/anvil".into(), opdev: "/bin/opdev".into(), postgres: None, prometheus: None, alertmanager: None };
+        let tools = opdev_profiles::Tools {
+            anvil: "/bin/anvil".into(),
+            opdev: "/bin/opdev".into(),
+            postgres: None,
+            prometheus: None,
+            alertmanager: None,
+        };
         let secrets = opdev_profiles::Secrets {
             dir: "/s".into(),
             postgres_password: "p".into(),
             faucet_key: "0x01".into(),
             faucet_address: "0xf".into(),
         };
-        let inputs = opdev_profiles::Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") };
+        let inputs = opdev_profiles::Inputs {
+            config: &config,
+            tools: &tools,
+            secrets: &secrets,
+            root: std::path::Path::new("/d"),
+        };
         let plan = Plan::new(&config, opdev_profiles::services(inputs).unwrap());
-        let service_steps: Vec<_> = plan.service_steps().into_iter().filter(|s| s.id.starts_with("start:l")).collect();
+        let service_steps: Vec<_> = plan
+            .service_steps()
+            .into_iter()
+            .filter(|s| s.id.starts_with("start:l"))
+            .collect();
         assert_eq!(service_steps.len(), 3);
         assert!(
             service_steps.iter().all(|s| s.after.is_empty()),

@@ -6,9 +6,16 @@ use std::path::Path;
 
 use opdev_profiles::Secrets;
 
-use crate::{Error, home::{DevnetDir, write_private}};
+use crate::{
+    Error,
+    home::{DevnetDir, write_private},
+};
 
-fn read_or_create(dir: &Path, name: &str, create: impl FnOnce() -> String) -> Result<String, Error> {
+fn read_or_create(
+    dir: &Path,
+    name: &str,
+    create: impl FnOnce() -> String,
+) -> Result<String, Error> {
     let path = dir.join(name);
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(text.trim().to_owned()),
@@ -25,21 +32,47 @@ fn read_or_create(dir: &Path, name: &str, create: impl FnOnce() -> String) -> Re
 pub fn load_or_create(devnet: &DevnetDir) -> Result<Secrets, Error> {
     use std::os::unix::fs::DirBuilderExt;
     let dir = devnet.root().join("secrets");
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| Error::io(&dir, e))?;
-    let postgres_password = read_or_create(&dir, "postgres.password", opdev_chain::accounts::random_secret)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    let postgres_password = read_or_create(
+        &dir,
+        "postgres.password",
+        opdev_chain::accounts::random_secret,
+    )?;
     let faucet_key = read_or_create(&dir, "faucet.key", || opdev_chain::accounts::random_key().0)?;
-    let faucet_address = opdev_chain::accounts::address_of(&faucet_key)
-        .map_err(|e| Error::Supervisor { name: devnet.name().into(), reason: format!("secrets/faucet.key: {e}") })?;
-    Ok(Secrets { dir, postgres_password, faucet_key, faucet_address })
+    let faucet_address =
+        opdev_chain::accounts::address_of(&faucet_key).map_err(|e| Error::Supervisor {
+            name: devnet.name().into(),
+            reason: format!("secrets/faucet.key: {e}"),
+        })?;
+    Ok(Secrets {
+        dir,
+        postgres_password,
+        faucet_key,
+        faucet_address,
+    })
 }
 
 /// The secrets as they would be, without writing anything (for `up --plan`).
 pub fn preview(devnet: &DevnetDir) -> Secrets {
     let dir = devnet.root().join("secrets");
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map(|t| t.trim().to_owned()).ok();
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map(|t| t.trim().to_owned())
+            .ok()
+    };
     let faucet_key = read("faucet.key").unwrap_or_else(|| "<generated>".into());
-    let faucet_address = opdev_chain::accounts::address_of(&faucet_key).unwrap_or_else(|_| "<generated>".into());
-    Secrets { postgres_password: read("postgres.password").unwrap_or_else(|| "<generated>".into()), faucet_key, faucet_address, dir }
+    let faucet_address =
+        opdev_chain::accounts::address_of(&faucet_key).unwrap_or_else(|_| "<generated>".into());
+    Secrets {
+        postgres_password: read("postgres.password").unwrap_or_else(|| "<generated>".into()),
+        faucet_key,
+        faucet_address,
+        dir,
+    }
 }
 
 #[cfg(test)]
@@ -60,10 +93,19 @@ mod tests {
         assert_eq!(first.postgres_password.len(), 64);
         assert!(first.faucet_key.starts_with("0x") && first.faucet_address.starts_with("0x"));
         for file in ["postgres.password", "faucet.key"] {
-            let mode = std::fs::metadata(first.dir.join(file)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(first.dir.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{file}");
         }
-        assert_eq!(std::fs::metadata(&first.dir).unwrap().permissions().mode() & 0o777, 0o700);
-        assert!(!format!("{first:?}").contains(&first.postgres_password), "Debug shows the password");
+        assert_eq!(
+            std::fs::metadata(&first.dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        assert!(
+            !format!("{first:?}").contains(&first.postgres_password),
+            "Debug shows the password"
+        );
     }
 }

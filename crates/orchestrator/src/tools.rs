@@ -209,9 +209,13 @@ pub fn monitoring(wanted: bool) -> Result<(Option<PathBuf>, Option<PathBuf>), Er
         return Ok((None, None));
     }
     let find = |names: &[&str]| names.iter().find_map(|n| which::which(n).ok());
-    let missing = |tool: &str| Error::ToolMissing { tool: tool.into(), reason: "it is not on PATH".into() };
+    let missing = |tool: &str| Error::ToolMissing {
+        tool: tool.into(),
+        reason: "it is not on PATH".into(),
+    };
     let prometheus = find(&["prometheus"]).ok_or_else(|| missing("prometheus"))?;
-    let alertmanager = find(&["prometheus-alertmanager", "alertmanager"]).ok_or_else(|| missing("alertmanager"))?;
+    let alertmanager = find(&["prometheus-alertmanager", "alertmanager"])
+        .ok_or_else(|| missing("alertmanager"))?;
     Ok((Some(prometheus), Some(alertmanager)))
 }
 

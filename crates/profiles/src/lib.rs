@@ -42,7 +42,9 @@ pub struct Secrets {
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secrets").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Secrets")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,6 +136,11 @@ pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
             prometheus: Some("/usr/bin/prometheus".into()),
             alertmanager: Some("/usr/bin/prometheus-alertmanager".into()),
         },
-        Secrets { dir: "/d/secrets".into(), postgres_password: "pw".into(), faucet_key: "0x01".into(), faucet_address: "0xfau".into() },
+        Secrets {
+            dir: "/d/secrets".into(),
+            postgres_password: "pw".into(),
+            faucet_key: "0x01".into(),
+            faucet_address: "0xfau".into(),
+        },
     )
 }

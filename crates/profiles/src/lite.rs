@@ -131,7 +131,12 @@ mod tests {
             .binaries
             .insert("l2-1".into(), "/tmp/my-anvil".into());
         let (tools, secrets) = crate::test_inputs(&config);
-        let inputs = crate::Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") };
+        let inputs = crate::Inputs {
+            config: &config,
+            tools: &tools,
+            secrets: &secrets,
+            root: std::path::Path::new("/d"),
+        };
         let specs = crate::services(inputs).unwrap();
         assert_eq!(specs[0].artifact.binary, std::path::Path::new("/opt/anvil"));
         assert_eq!(

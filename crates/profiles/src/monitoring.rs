@@ -33,29 +33,66 @@ pub fn services(inputs: Inputs<'_>, devnet_root: &std::path::Path) -> Vec<Servic
         .with_args(["serve", "exporter"])
         .with_args(crate::own::chain_args(config))
         .with_args(["--listen".to_owned(), format!("127.0.0.1:{exporter_port}")])
-        .with_args(["--disk-path".to_owned(), devnet_root.to_string_lossy().into_owned()])
-        .with_args(["--state-file".to_owned(), devnet_root.join("state.json").to_string_lossy().into_owned()])
-        .with_args(["--alert-log".to_owned(), devnet_root.join("logs/alerts.log").to_string_lossy().into_owned()])
+        .with_args([
+            "--disk-path".to_owned(),
+            devnet_root.to_string_lossy().into_owned(),
+        ])
+        .with_args([
+            "--state-file".to_owned(),
+            devnet_root
+                .join("state.json")
+                .to_string_lossy()
+                .into_owned(),
+        ])
+        .with_args([
+            "--alert-log".to_owned(),
+            devnet_root
+                .join("logs/alerts.log")
+                .to_string_lossy()
+                .into_owned(),
+        ])
         .with_port(HTTP_PORT, exporter_port)
-        .with_ready(WaitFor::Http { port: HTTP_PORT.into(), path: "/health".into() })
+        .with_ready(WaitFor::Http {
+            port: HTTP_PORT.into(),
+            path: "/health".into(),
+        })
         .with_ready_timeout(Duration::from_secs(20));
 
     let am_port = config.service_port(ALERTMANAGER);
-    let alertmanager = ServiceSpec::daemon(ALERTMANAGER, Artifact::binary("alertmanager", alertmanager))
-        .with_args(["--config.file={data}/alertmanager.yml", "--storage.path={data}/store"])
-        .with_args([format!("--web.listen-address=127.0.0.1:{am_port}"), "--cluster.listen-address=".into()])
-        .with_port(HTTP_PORT, am_port)
-        .with_ready(WaitFor::Http { port: HTTP_PORT.into(), path: "/-/ready".into() })
-        .with_ready_timeout(Duration::from_secs(30));
+    let alertmanager =
+        ServiceSpec::daemon(ALERTMANAGER, Artifact::binary("alertmanager", alertmanager))
+            .with_args([
+                "--config.file={data}/alertmanager.yml",
+                "--storage.path={data}/store",
+            ])
+            .with_args([
+                format!("--web.listen-address=127.0.0.1:{am_port}"),
+                "--cluster.listen-address=".into(),
+            ])
+            .with_port(HTTP_PORT, am_port)
+            .with_ready(WaitFor::Http {
+                port: HTTP_PORT.into(),
+                path: "/-/ready".into(),
+            })
+            .with_ready_timeout(Duration::from_secs(30));
 
     let prom_port = config.service_port(PROMETHEUS);
     let prometheus = ServiceSpec::daemon(PROMETHEUS, Artifact::binary("prometheus", prometheus))
-        .with_args(["--config.file={data}/prometheus.yml", "--storage.tsdb.path={data}/tsdb"])
+        .with_args([
+            "--config.file={data}/prometheus.yml",
+            "--storage.tsdb.path={data}/tsdb",
+        ])
         // Sized for a laptop: a week, at most 1 GiB.
-        .with_args(["--storage.tsdb.retention.time=7d", "--storage.tsdb.retention.size=1GB"])
+        .with_args([
+            "--storage.tsdb.retention.time=7d",
+            "--storage.tsdb.retention.size=1GB",
+        ])
         .with_args([format!("--web.listen-address=127.0.0.1:{prom_port}")])
         .with_port(HTTP_PORT, prom_port)
-        .with_ready(WaitFor::Http { port: HTTP_PORT.into(), path: "/-/ready".into() })
+        .with_ready(WaitFor::Http {
+            port: HTTP_PORT.into(),
+            path: "/-/ready".into(),
+        })
         .with_ready_timeout(Duration::from_secs(30))
         .with_dependency(ALERTMANAGER)
         .with_dependency(EXPORTER);

@@ -15,7 +15,15 @@ pub const FAUCET_FUNDS_ETH: u64 = 1_000_000;
 
 /// `--chain NAME=ID=URL` for every chain.
 pub(crate) fn chain_args(config: &DevnetConfig) -> Vec<String> {
-    config.chains().flat_map(|c: &ChainConfig| ["--chain".to_owned(), format!("{}={}={}", c.service, c.chain_id, c.rpc_url())]).collect()
+    config
+        .chains()
+        .flat_map(|c: &ChainConfig| {
+            [
+                "--chain".to_owned(),
+                format!("{}={}={}", c.service, c.chain_id, c.rpc_url()),
+            ]
+        })
+        .collect()
 }
 
 fn own(name: &str, inputs: Inputs<'_>) -> ServiceSpec {
@@ -39,7 +47,10 @@ fn own(name: &str, inputs: Inputs<'_>) -> ServiceSpec {
 fn http(spec: ServiceSpec, port: u16, health: &str) -> ServiceSpec {
     spec.with_args(["--listen".to_owned(), format!("127.0.0.1:{port}")])
         .with_port(HTTP_PORT, port)
-        .with_ready(WaitFor::Http { port: HTTP_PORT.into(), path: health.into() })
+        .with_ready(WaitFor::Http {
+            port: HTTP_PORT.into(),
+            path: health.into(),
+        })
 }
 
 /// The indexer and the faucet, as the config asks.
@@ -47,25 +58,45 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
     let config = inputs.config;
     let mut specs = Vec::new();
     if config.indexer {
-        specs.push(http(own("indexer", inputs), config.service_port("indexer"), "/health"));
+        specs.push(http(
+            own("indexer", inputs),
+            config.service_port("indexer"),
+            "/health",
+        ));
         // The explorer reads what the indexer writes.
-        let explorer = http(own("explorer", inputs), config.service_port("explorer"), "/health");
+        let explorer = http(
+            own("explorer", inputs),
+            config.service_port("explorer"),
+            "/health",
+        );
         specs.push(explorer);
     }
     if config.faucet {
         let address = inputs.secrets.faucet_address.clone();
-        let mut fund = ServiceSpec::one_shot("faucet-fund", Artifact::binary("opdev", &inputs.tools.opdev))
-            .with_args(["serve", "fund"])
-            .with_args(chain_args(config))
-            .with_args(["--address".to_owned(), address, "--eth".into(), FAUCET_FUNDS_ETH.to_string()])
-            .with_ready_timeout(Duration::from_secs(30));
+        let mut fund = ServiceSpec::one_shot(
+            "faucet-fund",
+            Artifact::binary("opdev", &inputs.tools.opdev),
+        )
+        .with_args(["serve", "fund"])
+        .with_args(chain_args(config))
+        .with_args([
+            "--address".to_owned(),
+            address,
+            "--eth".into(),
+            FAUCET_FUNDS_ETH.to_string(),
+        ])
+        .with_ready_timeout(Duration::from_secs(30));
         for chain in config.chains() {
             fund = fund.with_dependency(&chain.service);
         }
         specs.push(fund);
-        let faucet = http(own("faucet", inputs), config.service_port("faucet"), "/api/info")
-            .with_env("FAUCET_PRIVATE_KEY", &inputs.secrets.faucet_key)
-            .with_dependency("faucet-fund");
+        let faucet = http(
+            own("faucet", inputs),
+            config.service_port("faucet"),
+            "/api/info",
+        )
+        .with_env("FAUCET_PRIVATE_KEY", &inputs.secrets.faucet_key)
+        .with_dependency("faucet-fund");
         specs.push(faucet);
     }
     specs
@@ -79,28 +110,63 @@ mod tests {
 
     #[test]
     fn own_services_get_secrets_by_environment_and_wait_for_what_they_use() {
-        let config = DevnetConfig::new(&Settings { l2: Some(2), ..Default::default() }).unwrap();
+        let config = DevnetConfig::new(&Settings {
+            l2: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
         let (tools, secrets) = test_inputs(&config);
-        let specs = super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") });
+        let specs = super::services(Inputs {
+            config: &config,
+            tools: &tools,
+            secrets: &secrets,
+            root: std::path::Path::new("/d"),
+        });
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["indexer", "explorer", "faucet-fund", "faucet"]);
         for spec in &specs {
-            assert!(spec.args.iter().all(|a| !a.contains(&secrets.postgres_password) && !a.contains(&secrets.faucet_key)));
-            assert!(spec.depends_on.iter().any(|d| d == "l2-2"), "{} must wait for every chain", spec.name);
+            assert!(spec.args.iter().all(
+                |a| !a.contains(&secrets.postgres_password) && !a.contains(&secrets.faucet_key)
+            ));
+            assert!(
+                spec.depends_on.iter().any(|d| d == "l2-2"),
+                "{} must wait for every chain",
+                spec.name
+            );
         }
         let faucet = &specs[3];
         assert_eq!(faucet.env["FAUCET_PRIVATE_KEY"], secrets.faucet_key);
         assert!(faucet.env["DATABASE_URL"].contains(":pw@"));
-        assert!(faucet.depends_on.iter().any(|d| d == "postgres") && faucet.depends_on.iter().any(|d| d == "faucet-fund"));
+        assert!(
+            faucet.depends_on.iter().any(|d| d == "postgres")
+                && faucet.depends_on.iter().any(|d| d == "faucet-fund")
+        );
         assert_eq!(specs[2].kind, ServiceKind::OneShot);
-        assert!(specs[0].args.windows(2).any(|w| w == ["--chain", "l2-2=902=http://127.0.0.1:9546"]));
+        assert!(
+            specs[0]
+                .args
+                .windows(2)
+                .any(|w| w == ["--chain", "l2-2=902=http://127.0.0.1:9546"])
+        );
     }
 
     #[test]
     fn disabled_services_are_left_out() {
-        let s = Settings { indexer: Some(false), faucet: Some(false), ..Default::default() };
+        let s = Settings {
+            indexer: Some(false),
+            faucet: Some(false),
+            ..Default::default()
+        };
         let config = DevnetConfig::new(&s).unwrap();
         let (tools, secrets) = test_inputs(&config);
-        assert!(super::services(Inputs { config: &config, tools: &tools, secrets: &secrets, root: std::path::Path::new("/d") }).is_empty());
+        assert!(
+            super::services(Inputs {
+                config: &config,
+                tools: &tools,
+                secrets: &secrets,
+                root: std::path::Path::new("/d")
+            })
+            .is_empty()
+        );
     }
 }

@@ -496,7 +496,9 @@ impl ServiceActor {
         if let Err(reason) = self.setup().await {
             return RunEnd::SpawnFailed(reason);
         }
-        let log_start = std::fs::metadata(&self.log_path).map(|m| m.len()).unwrap_or(0);
+        let log_start = std::fs::metadata(&self.log_path)
+            .map(|m| m.len())
+            .unwrap_or(0);
         let mut child = match self.spawn() {
             Ok(child) => child,
             Err(reason) => return RunEnd::SpawnFailed(reason),
@@ -567,14 +569,20 @@ impl ServiceActor {
 
     /// Runs the spec's setup command unless what it creates exists; its output goes to the log.
     async fn setup(&self) -> Result<(), String> {
-        let Some(setup) = &self.spec.setup else { return Ok(()) };
+        let Some(setup) = &self.spec.setup else {
+            return Ok(());
+        };
         let data = self.data.to_string_lossy().into_owned();
         let creates = setup.creates.replace(opdev_spec::DATA_DIR, &data);
         if Path::new(&creates).exists() {
             return Ok(());
         }
         self.note(&format!("setup: {}", setup.program.display()));
-        let args = setup.args.iter().map(|a| a.replace(opdev_spec::DATA_DIR, &data)).collect();
+        let args = setup
+            .args
+            .iter()
+            .map(|a| a.replace(opdev_spec::DATA_DIR, &data))
+            .collect();
         let (program, args) = command_line(&setup.program, args, self.spec.unprivileged)?;
         let output = Command::new(program)
             .args(args)
@@ -589,7 +597,11 @@ impl ServiceActor {
             let _ = log.write_all(&output.stderr);
         }
         if !output.status.success() {
-            return Err(format!("setup {} failed ({})", setup.program.display(), describe(output.status)));
+            return Err(format!(
+                "setup {} failed ({})",
+                setup.program.display(),
+                describe(output.status)
+            ));
         }
         Ok(())
     }

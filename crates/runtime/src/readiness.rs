@@ -101,7 +101,11 @@ async fn check(
         WaitFor::LogLine { contains } => match tokio::fs::read(log).await {
             // A rotation since the start makes the file shorter than `from`: read it all.
             Ok(bytes) => {
-                let start = if (from as usize) <= bytes.len() { from as usize } else { 0 };
+                let start = if (from as usize) <= bytes.len() {
+                    from as usize
+                } else {
+                    0
+                };
                 Ok(String::from_utf8_lossy(&bytes[start..]).contains(contains.as_str()))
             }
             Err(e) => Err(e.to_string()),

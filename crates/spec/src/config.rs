@@ -458,7 +458,8 @@ impl DevnetConfig {
             self.alert_after = Some(secs);
         }
         if let Some(ports) = &settings.service_ports {
-            self.service_ports.extend(ports.iter().map(|(k, v)| (k.clone(), *v)));
+            self.service_ports
+                .extend(ports.iter().map(|(k, v)| (k.clone(), *v)));
         }
         if let Some(id) = settings.l1_chain_id {
             self.l1.chain_id = id;
@@ -571,11 +572,17 @@ impl DevnetConfig {
                 let known: Vec<&str> = DEFAULT_SERVICE_PORTS.iter().map(|(s, _)| *s).collect();
                 return Err(invalid(
                     "service_ports",
-                    format!("{service:?} is not a service; services with ports: {}", known.join(", ")),
+                    format!(
+                        "{service:?} is not a service; services with ports: {}",
+                        known.join(", ")
+                    ),
                 ));
             }
             if *port == 0 && self.ports == PortMode::Fixed {
-                return Err(invalid("service_ports", format!("port 0 for {service}; use ports = \"auto\"")));
+                return Err(invalid(
+                    "service_ports",
+                    format!("port 0 for {service}; use ports = \"auto\""),
+                ));
             }
         }
         let mut seen: BTreeMap<u16, String> = BTreeMap::new();
@@ -584,18 +591,27 @@ impl DevnetConfig {
                 continue;
             }
             if let Some(other) = seen.insert(port, service.clone()) {
-                return Err(invalid("ports", format!("{other} and {service} both use port {port}")));
+                return Err(invalid(
+                    "ports",
+                    format!("{other} and {service} both use port {port}"),
+                ));
             }
         }
         if let Some(url) = &self.postgres_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
-            return Err(invalid("postgres_url", "must start with postgres:// or postgresql://"));
+            return Err(invalid(
+                "postgres_url",
+                "must start with postgres:// or postgresql://",
+            ));
         }
         if let Some(url) = &self.alert_webhook
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(invalid("alert_webhook", "must be an http:// or https:// URL"));
+            return Err(invalid(
+                "alert_webhook",
+                "must be an http:// or https:// URL",
+            ));
         }
         if self.alert_after.is_some_and(|s| s == 0 || s > 86_400) {
             return Err(invalid("alert_after", "must be 1 to 86400 seconds"));
@@ -649,8 +665,13 @@ impl DevnetConfig {
 
     /// Every (service, port) this config runs: chains, then opdev's own services.
     pub fn ports_in_use(&self) -> Vec<(String, u16)> {
-        let mut out: Vec<(String, u16)> = self.chains().map(|c| (c.service.clone(), c.port)).collect();
-        out.extend(self.port_services().into_iter().map(|s| (s.to_owned(), self.service_port(s))));
+        let mut out: Vec<(String, u16)> =
+            self.chains().map(|c| (c.service.clone(), c.port)).collect();
+        out.extend(
+            self.port_services()
+                .into_iter()
+                .map(|s| (s.to_owned(), self.service_port(s))),
+        );
         out
     }
 
@@ -729,7 +750,10 @@ fn yes() -> bool {
 }
 
 fn default_service_ports() -> BTreeMap<String, u16> {
-    DEFAULT_SERVICE_PORTS.iter().map(|(s, p)| ((*s).to_owned(), *p)).collect()
+    DEFAULT_SERVICE_PORTS
+        .iter()
+        .map(|(s, p)| ((*s).to_owned(), *p))
+        .collect()
 }
 
 /// Collapses runs of whitespace so that a mnemonic pasted across lines still matches.

@@ -245,7 +245,11 @@ impl Metrics {
             help(names::SERVICE_RESTARTS),
             m.service_restarts.clone(),
         );
-        r.register(names::SERVICE_UP, help(names::SERVICE_UP), m.service_up.clone());
+        r.register(
+            names::SERVICE_UP,
+            help(names::SERVICE_UP),
+            m.service_up.clone(),
+        );
         m
     }
 
@@ -293,7 +297,9 @@ pub fn registered_metric_names() -> Vec<String> {
             status: "firing".into(),
         })
         .inc();
-    let s = ServiceLabels { service: "l1".into() };
+    let s = ServiceLabels {
+        service: "l1".into(),
+    };
     m.service_restarts.get_or_create(&s).inc();
     m.service_up.get_or_create(&s).set(1);
     let text = m.encode();
@@ -441,7 +447,12 @@ impl Exporter {
             tasks.spawn(disk_loop(path, self.state.clone(), stop.clone()));
         }
         if let Some(path) = self.args.state_file.clone() {
-            tasks.spawn(services_loop(path, self.state.clone(), interval, stop.clone()));
+            tasks.spawn(services_loop(
+                path,
+                self.state.clone(),
+                interval,
+                stop.clone(),
+            ));
         }
         let router = Router::new()
             .route("/metrics", get(metrics_handler))
@@ -732,7 +743,12 @@ struct SupervisedService {
 
 /// Follows the supervisor's state.json: restarts become a counter (the supervisor's count starts
 /// again at 0 when it restarts; the exporter's counter only ever adds), readiness a gauge.
-async fn services_loop(path: PathBuf, state: Arc<AppState>, every: Duration, stop: CancellationToken) {
+async fn services_loop(
+    path: PathBuf,
+    state: Arc<AppState>,
+    every: Duration,
+    stop: CancellationToken,
+) {
     let m = &state.metrics;
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     let mut tick = tokio::time::interval(every);
@@ -742,12 +758,22 @@ async fn services_loop(path: PathBuf, state: Arc<AppState>, every: Duration, sto
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let Ok(text) = tokio::fs::read_to_string(&path).await else { continue };
-        let Ok(current) = serde_json::from_str::<SupervisorState>(&text) else { continue };
+        let Ok(text) = tokio::fs::read_to_string(&path).await else {
+            continue;
+        };
+        let Ok(current) = serde_json::from_str::<SupervisorState>(&text) else {
+            continue;
+        };
         for service in current.services {
-            let labels = ServiceLabels { service: service.name.clone() };
+            let labels = ServiceLabels {
+                service: service.name.clone(),
+            };
             let last = seen.insert(service.name, service.restarts).unwrap_or(0);
-            let added = if service.restarts >= last { service.restarts - last } else { service.restarts };
+            let added = if service.restarts >= last {
+                service.restarts - last
+            } else {
+                service.restarts
+            };
             let counter = m.service_restarts.get_or_create(&labels);
             if added > 0 {
                 counter.inc_by(added);

@@ -489,7 +489,12 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     // IndexerLagging
     // The chain's head climbs one block per step; the indexer reports its own head.
     let horizon = n(t.indexer_lag_for);
-    let head = || s("opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}", format!("1000+1x{horizon}"));
+    let head = || {
+        s(
+            "opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}",
+            format!("1000+1x{horizon}"),
+        )
+    };
     let indexed = |v: String| s("opdev_indexer_indexed_head{chain=\"l1\"}", v);
     let at = b.fired_at(t.indexer_lag_for);
     let over = t.indexer_lag_blocks + 1;
@@ -508,7 +513,10 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     b.case(
         "IndexerLagging fires when the indexer stops reporting while the chain goes on",
         &[
-            s("opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}", format!("1000+1x{steps}")),
+            s(
+                "opdev_chain_head_block{chain=\"l1\",chain_id=\"900\"}",
+                format!("1000+1x{steps}"),
+            ),
             indexed("999".into()),
         ],
         Alert::IndexerLagging,
@@ -518,7 +526,10 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
     );
     b.case(
         "IndexerLagging stays quiet at the threshold",
-        &[head(), indexed(format!("{}+1x{horizon}", 1000 - t.indexer_lag_blocks))],
+        &[
+            head(),
+            indexed(format!("{}+1x{horizon}", 1000 - t.indexer_lag_blocks)),
+        ],
         Alert::IndexerLagging,
         None,
         at,

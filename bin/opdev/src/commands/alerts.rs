@@ -13,8 +13,13 @@ pub(crate) async fn fetch(config: &DevnetConfig) -> Option<Vec<Value>> {
     if !config.monitoring {
         return None;
     }
-    let url = format!("http://127.0.0.1:{}/api/v1/alerts", config.service_port("prometheus"));
-    let body = opdev_chain::http::get_json(&url, std::time::Duration::from_secs(2)).await.ok()?;
+    let url = format!(
+        "http://127.0.0.1:{}/api/v1/alerts",
+        config.service_port("prometheus")
+    );
+    let body = opdev_chain::http::get_json(&url, std::time::Duration::from_secs(2))
+        .await
+        .ok()?;
     let alerts = body["data"]["alerts"].as_array()?;
     Some(
         alerts
@@ -39,7 +44,11 @@ pub(crate) async fn fetch(config: &DevnetConfig) -> Option<Vec<Value>> {
 pub(crate) fn describe(alert: &Value) -> String {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
     let target = text(&alert["target"]);
-    let target = if target.is_empty() { String::new() } else { format!(" ({target})") };
+    let target = if target.is_empty() {
+        String::new()
+    } else {
+        format!(" ({target})")
+    };
     format!(
         "{} {}{target}: {} — runbook: {}",
         text(&alert["state"]),

@@ -33,7 +33,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         None
     };
     let secrets = opdev_orchestrator::secrets::preview(&devnet);
-    let state_of = |name: &str| services.iter().find(|s| s.name == name).map(|s| state_text(s.state));
+    let state_of = |name: &str| {
+        services
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| state_text(s.state))
+    };
     let database = config.needs_database().then(|| {
         json!({
             "url": opdev_profiles::masked_database_url(&config, &secrets),
@@ -44,8 +49,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     });
     let indexer = if config.indexer {
         let url = format!("http://127.0.0.1:{}", config.service_port("indexer"));
-        let health = if running { get_json(&format!("{url}/health")).await } else { None };
-        Some(json!({ "url": url, "state": state_of("indexer"), "chains": health.map(|h| h["chains"].clone()) }))
+        let health = if running {
+            get_json(&format!("{url}/health")).await
+        } else {
+            None
+        };
+        Some(
+            json!({ "url": url, "state": state_of("indexer"), "chains": health.map(|h| h["chains"].clone()) }),
+        )
     } else {
         None
     };
@@ -55,7 +66,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let faucet = config.faucet.then(|| {
         json!({ "url": format!("http://127.0.0.1:{}", config.service_port("faucet")), "state": state_of("faucet") })
     });
-    let alerts = if running { super::alerts::fetch(&config).await } else { None };
+    let alerts = if running {
+        super::alerts::fetch(&config).await
+    } else {
+        None
+    };
     let printer = ctx.printer;
     if printer.is_json() {
         printer.json(&json!({
@@ -124,24 +139,40 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         .collect();
     printer.table(&["chain", "id", "rpc", "head"], &rows);
     if let Some(db) = &database {
-        printer.line(format!("\ndatabase: {}", db["url"].as_str().unwrap_or_default()));
+        printer.line(format!(
+            "\ndatabase: {}",
+            db["url"].as_str().unwrap_or_default()
+        ));
     }
     if let Some(indexer) = &indexer {
         let mut line = format!("indexer:  {}", indexer["url"].as_str().unwrap_or_default());
         if let Some(chains) = indexer["chains"].as_array() {
             let parts: Vec<String> = chains
                 .iter()
-                .map(|c| format!("{} at {} (lag {})", c["name"].as_str().unwrap_or("?"), c["indexed_head"], c["lag"]))
+                .map(|c| {
+                    format!(
+                        "{} at {} (lag {})",
+                        c["name"].as_str().unwrap_or("?"),
+                        c["indexed_head"],
+                        c["lag"]
+                    )
+                })
                 .collect();
             line.push_str(&format!("  {}", parts.join(", ")));
         }
         printer.line(line);
     }
     if let Some(explorer) = &explorer {
-        printer.line(format!("explorer: {}", explorer["url"].as_str().unwrap_or_default()));
+        printer.line(format!(
+            "explorer: {}",
+            explorer["url"].as_str().unwrap_or_default()
+        ));
     }
     if let Some(faucet) = &faucet {
-        printer.line(format!("faucet:   {}", faucet["url"].as_str().unwrap_or_default()));
+        printer.line(format!(
+            "faucet:   {}",
+            faucet["url"].as_str().unwrap_or_default()
+        ));
     }
     if let Some(alerts) = &alerts {
         let firing: Vec<&Value> = alerts.iter().filter(|a| a["state"] == "firing").collect();
@@ -211,5 +242,7 @@ pub(crate) fn endpoints_json(config: &DevnetConfig, heads: Option<&[Option<u64>]
 }
 
 async fn get_json(url: &str) -> Option<Value> {
-    opdev_chain::http::get_json(url, std::time::Duration::from_secs(2)).await.ok()
+    opdev_chain::http::get_json(url, std::time::Duration::from_secs(2))
+        .await
+        .ok()
 }

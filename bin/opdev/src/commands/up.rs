@@ -295,7 +295,13 @@ fn service_urls(config: &DevnetConfig) -> Vec<(String, serde_json::Value)> {
         out.push(("alertmanager".to_owned(), url("alertmanager")));
     }
     if config.runs_postgres() {
-        out.push(("postgres".to_owned(), json!(format!("127.0.0.1:{} (opdev status shows the URL)", config.service_port("postgres")))));
+        out.push((
+            "postgres".to_owned(),
+            json!(format!(
+                "127.0.0.1:{} (opdev status shows the URL)",
+                config.service_port("postgres")
+            )),
+        ));
     }
     out
 }

@@ -66,7 +66,10 @@ async fn up_smoke_down_up_resumes_state_then_purge() {
         .iter()
         .filter_map(|s| s["pid"].as_u64())
         .collect();
-    assert!(pids.len() >= 5, "chains, postgres, indexer and faucet run: {pids:?}");
+    assert!(
+        pids.len() >= 5,
+        "chains, postgres, indexer and faucet run: {pids:?}"
+    );
 
     // down stops every process and keeps the data.
     let down = env.json(&["down"]);
@@ -90,14 +93,24 @@ async fn up_smoke_down_up_resumes_state_then_purge() {
     // The indexer resumes from its checkpoint in the kept database and catches up.
     let caught_up = eventually(20, async || {
         let status = env.status();
-        let chains = status["indexer"]["chains"].as_array().cloned().unwrap_or_default();
+        let chains = status["indexer"]["chains"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         chains.len() == 2
             && chains.iter().enumerate().all(|(i, c)| {
-                c["indexed_head"].as_u64().is_some_and(|h| h >= heads_before[i]) && c["lag"].as_u64().is_some_and(|l| l <= 2)
+                c["indexed_head"]
+                    .as_u64()
+                    .is_some_and(|h| h >= heads_before[i])
+                    && c["lag"].as_u64().is_some_and(|l| l <= 2)
             })
     })
     .await;
-    assert!(caught_up, "indexer did not resume: {}", env.status()["indexer"]);
+    assert!(
+        caught_up,
+        "indexer did not resume: {}",
+        env.status()["indexer"]
+    );
     assert_eq!(env.status()["database"]["state"], "ready");
     assert_eq!(env.rpcs(), rpcs, "endpoints changed across down/up");
     for (i, (_, rpc)) in rpcs.iter().enumerate() {
@@ -152,7 +165,16 @@ async fn killed_service_is_restarted_and_the_devnet_still_passes_smoke() {
 #[tokio::test]
 async fn three_l2s_with_consecutive_ids_and_status_json_keys() {
     let env = Env::new("three");
-    env.ok(&["up", "-q", "--l2", "3", "--ports", "auto", "--no-indexer", "--no-faucet"]);
+    env.ok(&[
+        "up",
+        "-q",
+        "--l2",
+        "3",
+        "--ports",
+        "auto",
+        "--no-indexer",
+        "--no-faucet",
+    ]);
     let status = env.status();
     for key in [
         "name",

@@ -23,13 +23,24 @@ fn alert_state(env: &Env, alert: &str, target: &str) -> Option<String> {
 }
 
 async fn until_firing(env: &Env, alert: &str, target: &str) {
-    let fired = eventually(60, async || alert_state(env, alert, target).as_deref() == Some("firing")).await;
-    assert!(fired, "{alert} on {target} did not fire: {}", env.json(&["alerts"]));
+    let fired = eventually(60, async || {
+        alert_state(env, alert, target).as_deref() == Some("firing")
+    })
+    .await;
+    assert!(
+        fired,
+        "{alert} on {target} did not fire: {}",
+        env.json(&["alerts"])
+    );
 }
 
 async fn until_resolved(env: &Env, alert: &str, target: &str) {
     let gone = eventually(60, async || alert_state(env, alert, target).is_none()).await;
-    assert!(gone, "{alert} on {target} did not resolve: {}", env.json(&["alerts"]));
+    assert!(
+        gone,
+        "{alert} on {target} did not resolve: {}",
+        env.json(&["alerts"])
+    );
 }
 
 fn alert_log(env: &Env) -> Vec<Value> {
@@ -43,8 +54,24 @@ fn alert_log(env: &Env) -> Vec<Value> {
 #[tokio::test]
 async fn alerts_fire_reach_alertmanager_and_resolve() {
     let env = Env::new("alerts");
-    env.ok(&["up", "-q", "--ports", "auto", "--alert-after", "2", "--indexer-lag-alert", "3", "--no-faucet"]);
-    assert!(env.json(&["alerts"])["alerts"].as_array().unwrap().is_empty(), "alerts on a healthy devnet");
+    env.ok(&[
+        "up",
+        "-q",
+        "--ports",
+        "auto",
+        "--alert-after",
+        "2",
+        "--indexer-lag-alert",
+        "3",
+        "--no-faucet",
+    ]);
+    assert!(
+        env.json(&["alerts"])["alerts"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "alerts on a healthy devnet"
+    );
 
     // RpcDown: the L2's anvil stops answering (SIGSTOP: alive, so no restart).
     let l2 = env.service("l2-1")["pid"].as_u64().unwrap();
@@ -53,14 +80,21 @@ async fn alerts_fire_reach_alertmanager_and_resolve() {
     let status = String::from_utf8_lossy(&env.ok(&["status"]).stdout).into_owned();
     assert!(status.contains("RpcDown (l2-1)"), "{status}");
     let delivered = eventually(60, async || {
-        alert_log(&env).iter().any(|a| a["labels"]["alertname"] == "RpcDown" && a["status"] == "firing")
+        alert_log(&env)
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "RpcDown" && a["status"] == "firing")
     })
     .await;
-    assert!(delivered, "Alertmanager did not deliver RpcDown to the alert log");
+    assert!(
+        delivered,
+        "Alertmanager did not deliver RpcDown to the alert log"
+    );
     signal(l2, Signal::SIGCONT);
     until_resolved(&env, "RpcDown", "l2-1").await;
     let resolved = eventually(60, async || {
-        alert_log(&env).iter().any(|a| a["labels"]["alertname"] == "RpcDown" && a["status"] == "resolved")
+        alert_log(&env)
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "RpcDown" && a["status"] == "resolved")
     })
     .await;
     assert!(resolved, "the resolution did not reach the alert log");
@@ -69,9 +103,15 @@ async fn alerts_fire_reach_alertmanager_and_resolve() {
     let l1 = env.rpcs()[0].1.clone();
     let provider = alloy::providers::ProviderBuilder::new().connect_http(l1.parse().unwrap());
     use alloy::providers::Provider;
-    let _: Value = provider.raw_request("evm_setIntervalMining".into(), (0,)).await.unwrap();
+    let _: Value = provider
+        .raw_request("evm_setIntervalMining".into(), (0,))
+        .await
+        .unwrap();
     until_firing(&env, "HeadStalled", "l1").await;
-    let _: Value = provider.raw_request("evm_setIntervalMining".into(), (1,)).await.unwrap();
+    let _: Value = provider
+        .raw_request("evm_setIntervalMining".into(), (1,))
+        .await
+        .unwrap();
     until_resolved(&env, "HeadStalled", "l1").await;
 
     // IndexerLagging: the indexer stops while the chains go on.

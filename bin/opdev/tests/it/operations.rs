@@ -57,8 +57,14 @@ async fn logs_show_tail_and_follow_new_lines() {
 
     let out = env.ok(&["logs", "--tail", "1000"]);
     let all = String::from_utf8_lossy(&out.stdout);
-    let prefixed = |service: &str| all.lines().any(|l| l.starts_with(service) && l.contains(" | "));
-    assert!(prefixed("l1 ") && prefixed("l2-1 ") && prefixed("postgres "), "{all}");
+    let prefixed = |service: &str| {
+        all.lines()
+            .any(|l| l.starts_with(service) && l.contains(" | "))
+    };
+    assert!(
+        prefixed("l1 ") && prefixed("l2-1 ") && prefixed("postgres "),
+        "{all}"
+    );
     assert!(all.contains("--- opdev: started pid"));
 
     let sup = env.ok(&["logs", "supervisor"]);

@@ -40,19 +40,43 @@ async fn faucet_command_funds_an_address_and_the_limit_holds() {
 async fn external_postgres_url_is_used_instead_of_running_one() {
     let pg = opdev_test_utils::TestPostgres::start();
     let env = Env::new("extdb");
-    env.ok(&["up", "-q", "--ports", "auto", "--no-faucet", "--postgres-url", &pg.url()]);
+    env.ok(&[
+        "up",
+        "-q",
+        "--ports",
+        "auto",
+        "--no-faucet",
+        "--postgres-url",
+        &pg.url(),
+    ]);
     let status = env.status();
-    assert!(status["services"].as_array().unwrap().iter().all(|s| s["name"] != "postgres"));
+    assert!(
+        status["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["name"] != "postgres")
+    );
     assert_eq!(status["database"]["external"], true);
     let indexed = eventually(20, async || {
-        env.status()["indexer"]["chains"].as_array().is_some_and(|c| c.iter().all(|c| c["indexed_head"].as_u64().unwrap_or(0) > 0))
+        env.status()["indexer"]["chains"]
+            .as_array()
+            .is_some_and(|c| {
+                c.iter()
+                    .all(|c| c["indexed_head"].as_u64().unwrap_or(0) > 0)
+            })
     })
     .await;
     assert!(indexed, "{}", env.status()["indexer"]);
     // The rows are in the server we gave.
-    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    let row = client.query_one("SELECT count(*) FROM blocks", &[]).await.unwrap();
+    let row = client
+        .query_one("SELECT count(*) FROM blocks", &[])
+        .await
+        .unwrap();
     assert!(row.get::<_, i64>(0) > 0);
 }
 
