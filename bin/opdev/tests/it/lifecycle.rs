@@ -174,6 +174,7 @@ async fn three_l2s_with_consecutive_ids_and_status_json_keys() {
         "auto",
         "--no-indexer",
         "--no-faucet",
+        "--no-monitoring",
     ]);
     let status = env.status();
     for key in [
