@@ -1,8 +1,14 @@
 //! The live values the explorer asks a chain's node for over JSON-RPC: the head, and an
 //! account's balance, nonce and code (one batched request). Every call has a short timeout; a
-//! node that does not answer makes those values "unavailable", never a failed page.
+//! node that does not answer makes those values "unavailable", never a failed page. Account
+//! values are kept for [`ACCOUNT_TTL`], so many readers of one address cost the node one
+//! request; that is well under a block time, and pages about transactions never wait on it.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use alloy::primitives::U256;
 use serde::Serialize;
@@ -10,6 +16,12 @@ use serde_json::{Value, json};
 
 /// How long a node has to answer.
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an account's live values are reused.
+pub const ACCOUNT_TTL: Duration = Duration::from_millis(500);
+/// Accounts remembered at most; the cache starts over past this.
+const ACCOUNT_CACHE_MAX: usize = 10_000;
+
+type AccountCache = HashMap<(String, String), (Instant, Account)>;
 
 /// A node failure.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +52,7 @@ pub struct Account {
 #[derive(Debug, Clone)]
 pub struct Node {
     client: reqwest::Client,
+    accounts: Arc<Mutex<AccountCache>>,
 }
 
 fn quantity(v: &Value) -> Result<U256, NodeError> {
@@ -59,6 +72,7 @@ impl Node {
                 .connect_timeout(TIMEOUT)
                 .no_proxy()
                 .build()?,
+            accounts: Arc::default(),
         })
     }
 
@@ -99,8 +113,25 @@ impl Node {
         u64::try_from(quantity(&r[0])?).map_err(|_| NodeError::Answer(r[0].to_string()))
     }
 
-    /// Balance, nonce and code of `address` (`0x` + 40 hex) at the latest block.
+    /// Balance, nonce and code of `address` (`0x` + 40 hex) at the latest block, at most
+    /// [`ACCOUNT_TTL`] old.
     pub async fn account(&self, url: &str, address: &str) -> Result<Account, NodeError> {
+        let key = (url.to_owned(), address.to_ascii_lowercase());
+        if let Some((at, account)) = self.accounts.lock().expect("cache lock").get(&key)
+            && at.elapsed() < ACCOUNT_TTL
+        {
+            return Ok(account.clone());
+        }
+        let account = self.fetch_account(url, address).await?;
+        let mut cache = self.accounts.lock().expect("cache lock");
+        if cache.len() >= ACCOUNT_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, (Instant::now(), account.clone()));
+        Ok(account)
+    }
+
+    async fn fetch_account(&self, url: &str, address: &str) -> Result<Account, NodeError> {
         let r = self
             .batch(
                 url,
