@@ -84,23 +84,13 @@ pub struct ChainSpec {
     pub rpc_url: String,
 }
 
-impl std::str::FromStr for ChainSpec {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.splitn(3, '=');
-        let (Some(name), Some(id), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(ConfigError::Chain(s.into()));
-        };
-        let chain_id: u64 = id.parse().map_err(|_| ConfigError::Chain(s.into()))?;
-        if name.is_empty() || url.is_empty() || chain_id > i64::MAX as u64 {
-            return Err(ConfigError::Chain(s.into()));
+impl From<opdev_spec::ChainEndpoint> for ChainSpec {
+    fn from(c: opdev_spec::ChainEndpoint) -> Self {
+        Self {
+            name: c.name,
+            chain_id: c.chain_id,
+            rpc_url: c.rpc_url,
         }
-        Ok(Self {
-            name: name.into(),
-            chain_id,
-            rpc_url: url.into(),
-        })
     }
 }
 
@@ -121,19 +111,16 @@ impl TryFrom<ServeArgs> for Config {
     type Error = ConfigError;
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
-        let chains = args
-            .chains
-            .iter()
-            .map(|c| c.parse())
-            .collect::<Result<Vec<ChainSpec>, _>>()?;
-        for (i, c) in chains.iter().enumerate() {
-            if chains[..i]
-                .iter()
-                .any(|o| o.name == c.name || o.chain_id == c.chain_id)
-            {
-                return Err(ConfigError::Duplicate(c.name.clone()));
-            }
-        }
+        let chains: Vec<ChainSpec> = opdev_spec::endpoint::parse_all(&args.chains)
+            .map_err(|e| match e {
+                opdev_spec::endpoint::EndpointError::Duplicate { value } => {
+                    ConfigError::Duplicate(value)
+                }
+                other => ConfigError::Chain(other.to_string()),
+            })?
+            .into_iter()
+            .map(ChainSpec::from)
+            .collect();
         Ok(Self {
             chains,
             listen: args
@@ -234,13 +221,14 @@ mod tests {
 
     #[test]
     fn chain_spec_parses_and_refuses_bad_values() {
-        let c: ChainSpec = "l2=901=http://127.0.0.1:9545/?a=b".parse().unwrap();
+        let parse = |s: &str| s.parse::<opdev_spec::ChainEndpoint>().map(ChainSpec::from);
+        let c = parse("l2=901=http://127.0.0.1:9545/?a=b").unwrap();
         assert_eq!(
             (c.name.as_str(), c.chain_id, c.rpc_url.as_str()),
             ("l2", 901, "http://127.0.0.1:9545/?a=b")
         );
         for bad in ["l2=x=http://a", "l2=901", "=901=http://a", "l2=901="] {
-            assert!(bad.parse::<ChainSpec>().is_err(), "{bad}");
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -305,25 +305,16 @@ fn parse_eth(eth: &str) -> Result<U256, String> {
 }
 
 fn parse_chain(value: &str, amount: U256) -> Result<ChainConfig, ConfigError> {
-    let bad = |reason: &str| ConfigError::Chain {
-        value: value.into(),
-        reason: reason.into(),
-    };
-    let mut parts = value.splitn(3, '=');
-    let (Some(name), Some(id), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad("three parts needed"));
-    };
-    if name.is_empty() {
-        return Err(bad("empty name"));
-    }
-    let chain_id = id.parse().map_err(|_| bad("chain id is not a number"))?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(bad("RPC URL must start with http:// or https://"));
-    }
+    let c: opdev_spec::ChainEndpoint = value.parse().map_err(
+        |e: opdev_spec::endpoint::EndpointError| ConfigError::Chain {
+            value: value.into(),
+            reason: e.to_string(),
+        },
+    )?;
     Ok(ChainConfig {
-        name: name.into(),
-        chain_id,
-        rpc_url: url.into(),
+        name: c.name,
+        chain_id: c.chain_id,
+        rpc_url: c.rpc_url,
         amount,
     })
 }

@@ -84,36 +84,8 @@ pub enum ConfigError {
     },
 }
 
-/// One chain to index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainSpec {
-    /// Name (a label in metrics and `/health`).
-    pub name: String,
-    /// Chain id, checked against the node's.
-    pub chain_id: u64,
-    /// HTTP JSON-RPC URL.
-    pub rpc_url: String,
-}
-
-impl std::str::FromStr for ChainSpec {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.splitn(3, '=');
-        let (Some(name), Some(id), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(ConfigError::Chain(s.into()));
-        };
-        let chain_id = id.parse().map_err(|_| ConfigError::Chain(s.into()))?;
-        if name.is_empty() || url.is_empty() {
-            return Err(ConfigError::Chain(s.into()));
-        }
-        Ok(Self {
-            name: name.into(),
-            chain_id,
-            rpc_url: url.into(),
-        })
-    }
-}
+/// A chain to index: `NAME=CHAIN_ID=RPC_URL` (the one parser of `opdev_spec`).
+pub use opdev_spec::ChainEndpoint as ChainSpec;
 
 /// Settings shared by every chain's indexer.
 #[derive(Debug, Clone)]
@@ -145,19 +117,12 @@ impl TryFrom<ServeArgs> for Config {
     type Error = ConfigError;
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
-        let chains = args
-            .chains
-            .iter()
-            .map(|c| c.parse())
-            .collect::<Result<Vec<ChainSpec>, _>>()?;
-        for (i, c) in chains.iter().enumerate() {
-            if chains[..i]
-                .iter()
-                .any(|o| o.name == c.name || o.chain_id == c.chain_id)
-            {
-                return Err(ConfigError::Duplicate(c.name.clone()));
+        let chains = opdev_spec::endpoint::parse_all(&args.chains).map_err(|e| match e {
+            opdev_spec::endpoint::EndpointError::Duplicate { value } => {
+                ConfigError::Duplicate(value)
             }
-        }
+            other => ConfigError::Chain(other.to_string()),
+        })?;
         if args.batch_size == 0 || args.batch_size > 10_000 {
             return Err(ConfigError::Range("--batch-size must be 1..=10000"));
         }

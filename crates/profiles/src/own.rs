@@ -17,12 +17,7 @@ pub const FAUCET_FUNDS_ETH: u64 = 1_000_000;
 pub(crate) fn chain_args(config: &DevnetConfig) -> Vec<String> {
     config
         .chains()
-        .flat_map(|c: &ChainConfig| {
-            [
-                "--chain".to_owned(),
-                format!("{}={}={}", c.service, c.chain_id, c.rpc_url()),
-            ]
-        })
+        .flat_map(|c: &ChainConfig| ["--chain".to_owned(), c.endpoint().to_string()])
         .collect()
 }
 

@@ -314,6 +314,15 @@ impl ChainConfig {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// How opdev's own services are told about this chain (`--chain NAME=ID=URL`).
+    pub fn endpoint(&self) -> crate::ChainEndpoint {
+        crate::ChainEndpoint {
+            name: self.service.clone(),
+            chain_id: self.chain_id,
+            rpc_url: self.rpc_url(),
+        }
+    }
+
     /// WebSocket JSON-RPC URL.
     pub fn ws_url(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port)

@@ -3,12 +3,14 @@
 //! ([`service`]), and the table of pinned external versions ([`versions`]).
 
 pub mod config;
+pub mod endpoint;
 pub mod service;
 pub mod versions;
 
 pub use config::{
     ChainConfig, ConfigError, DevnetConfig, PortMode, Profile, RuntimeKind, Settings,
 };
+pub use endpoint::ChainEndpoint;
 pub use service::{
     Artifact, DATA_DIR, RestartPolicy, ServiceKind, ServiceSpec, Setup, StopSignal, WaitFor,
 };

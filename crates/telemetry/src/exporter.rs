@@ -96,25 +96,16 @@ impl FromStr for ChainEndpoint {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let bad = |reason: &str| Error::ChainArg {
-            value: s.into(),
-            reason: reason.into(),
-        };
-        let mut parts = s.splitn(3, '=');
-        let (Some(name), Some(id), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(bad("missing '='"));
-        };
-        if name.is_empty() {
-            return Err(bad("empty name"));
-        }
-        let chain_id = id.parse().map_err(|_| bad("chain id is not a number"))?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(bad("the RPC URL must start with http:// or https://"));
-        }
+        let c: opdev_spec::ChainEndpoint =
+            s.parse()
+                .map_err(|e: opdev_spec::endpoint::EndpointError| Error::ChainArg {
+                    value: s.into(),
+                    reason: e.to_string(),
+                })?;
         Ok(Self {
-            name: name.into(),
-            chain_id,
-            rpc_url: url.into(),
+            name: c.name,
+            chain_id: c.chain_id,
+            rpc_url: c.rpc_url,
         })
     }
 }

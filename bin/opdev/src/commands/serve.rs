@@ -45,17 +45,10 @@ async fn fund(args: FundArgs) -> anyhow::Result<()> {
     use opdev_chain::primitives::{Address, U256};
     let address: Address = args.address.parse().context("--address")?;
     let target = U256::from(args.eth) * U256::from(10u64).pow(U256::from(18u64));
-    let chains: Vec<(String, String)> = args
-        .chains
-        .iter()
-        .map(|c| {
-            let mut parts = c.splitn(3, '=');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(name), Some(_), Some(url)) => Ok((name.to_owned(), url.to_owned())),
-                _ => anyhow::bail!("--chain {c:?} is not NAME=ID=URL"),
-            }
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let chains: Vec<(String, String)> = opdev_spec::endpoint::parse_all(&args.chains)?
+        .into_iter()
+        .map(|c| (c.name, c.rpc_url))
+        .collect();
     let results = futures::future::join_all(chains.iter().map(|(name, url)| async move {
         (name, opdev_chain::fund::top_up(url, address, target).await)
     }))
