@@ -72,10 +72,12 @@ impl Env {
         self.provider().get_balance(address).await.expect("balance")
     }
 
-    /// Transactions mined from the faucet's key.
+    /// Transactions sent from the faucet's key (pending ones included).
     pub(crate) async fn faucet_nonce(&self) -> u64 {
+        // Pending: a claim answers once its transfer is sent, maybe before it is mined.
         self.provider()
             .get_transaction_count(self.signer.address())
+            .pending()
             .await
             .expect("nonce")
     }
