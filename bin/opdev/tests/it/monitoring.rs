@@ -65,13 +65,16 @@ async fn alerts_fire_reach_alertmanager_and_resolve() {
         "3",
         "--no-faucet",
     ]);
-    assert!(
-        env.json(&["alerts"])["alerts"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        "alerts on a healthy devnet"
-    );
+    // A healthy devnet has no alerts about itself (DiskFillingUp is about the machine's disk,
+    // which may well be full on a shared test machine).
+    let alerts = env.json(&["alerts"]);
+    let own: Vec<_> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["alert"] != "DiskFillingUp")
+        .collect();
+    assert!(own.is_empty(), "alerts on a healthy devnet: {own:?}");
 
     // RpcDown: the L2's anvil stops answering (SIGSTOP: alive, so no restart).
     let l2 = env.service("l2-1")["pid"].as_u64().unwrap();
