@@ -1,6 +1,7 @@
 //! Real components for tests, started on free loopback ports and stopped on drop:
 //! [`TestPostgres`] (a throwaway PostgreSQL server, run unprivileged when the tests run as root,
-//! exactly as the devnet runs it) and [`TestAnvil`] (one anvil chain).
+//! exactly as the devnet runs it) and [`TestAnvil`] (one anvil chain); and [`op_deposit_raw`],
+//! an OP deposit transaction to send to an OP-mode anvil.
 
 use std::{
     net::TcpStream,
@@ -248,4 +249,32 @@ pub fn opdev_bin() -> PathBuf {
         .and_then(Path::parent)
         .map(|d| d.join("opdev"))
         .expect("target dir")
+}
+
+/// The raw bytes of an OP deposit transaction (type 0x7e: RLP of source hash, from, to, mint,
+/// value, gas, is-system, data) minting and sending `mint` wei to `to` from a fixed non-dev
+/// sender (a deposit takes its sender's nonce, which must not collide with the dev accounts'
+/// pending transactions). OP-mode anvil accepts it unsigned through `eth_sendRawTransaction`.
+pub fn op_deposit_raw(source_hash: [u8; 32], to: alloy::primitives::Address, mint: u64) -> Vec<u8> {
+    use alloy::{
+        primitives::{Address, B256, Bytes, U256},
+        rlp::{Encodable, Header},
+    };
+    let mut payload = Vec::new();
+    B256::from(source_hash).encode(&mut payload);
+    Address::repeat_byte(0xde).encode(&mut payload);
+    to.encode(&mut payload);
+    U256::from(mint).encode(&mut payload);
+    U256::from(mint).encode(&mut payload);
+    100_000u64.encode(&mut payload);
+    false.encode(&mut payload);
+    Bytes::new().encode(&mut payload);
+    let mut raw = vec![0x7e];
+    Header {
+        list: true,
+        payload_length: payload.len(),
+    }
+    .encode(&mut raw);
+    raw.extend(payload);
+    raw
 }

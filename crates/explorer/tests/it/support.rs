@@ -3,11 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::{
-    primitives::{Address, B256, Bytes, U256, keccak256},
-    rlp::{Encodable, Header},
-    rpc::client::RpcClient,
-};
+use alloy::{primitives::keccak256, rpc::client::RpcClient};
 use opdev_indexer::{Config as IndexerConfig, Indexer, ServeArgs as IndexerArgs};
 use opdev_test_utils::{TestAnvil, TestPostgres};
 use serde_json::{Value, json};
@@ -91,24 +87,7 @@ pub(crate) async fn receipt(url: &str, hash: &str) -> Value {
 /// transaction hash and the source hash.
 async fn deposit(url: &str, to: &str, mint: u64) -> (String, String) {
     let source = keccak256(b"opdev explorer test deposit");
-    let to: Address = to.parse().unwrap();
-    let from = Address::repeat_byte(0xde);
-    let mut payload = Vec::new();
-    B256::from(source).encode(&mut payload);
-    from.encode(&mut payload);
-    to.encode(&mut payload);
-    U256::from(mint).encode(&mut payload);
-    U256::from(mint).encode(&mut payload);
-    100_000u64.encode(&mut payload);
-    false.encode(&mut payload);
-    Bytes::new().encode(&mut payload);
-    let mut raw = vec![0x7e];
-    Header {
-        list: true,
-        payload_length: payload.len(),
-    }
-    .encode(&mut raw);
-    raw.extend(payload);
+    let raw = opdev_test_utils::op_deposit_raw(source.0, to.parse().unwrap(), mint);
     let hash = call(
         url,
         "eth_sendRawTransaction",

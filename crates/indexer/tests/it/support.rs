@@ -3,11 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::{
-    primitives::{Address, B256, Bytes, U256, keccak256},
-    rlp::{Encodable, Header},
-    rpc::client::RpcClient,
-};
+use alloy::{primitives::keccak256, rpc::client::RpcClient};
 use opdev_indexer::{ChainState, Config, Indexer, ServeArgs, verify};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -86,26 +82,7 @@ pub(crate) fn incremented_topic() -> String {
 /// An OP deposit transaction (type 0x7e) minting `mint` wei to `to`, sent unsigned.
 pub(crate) async fn deposit(url: &str, seed: u64, to: &str, mint: u64) -> String {
     let source = keccak256(seed.to_be_bytes());
-    let to: Address = to.parse().unwrap();
-    // Not a dev account: a deposit takes its sender's nonce, which must not collide with the
-    // dev accounts' pending transactions.
-    let from = Address::repeat_byte(0xde);
-    let mut payload = Vec::new();
-    B256::from(source).encode(&mut payload);
-    from.encode(&mut payload);
-    to.encode(&mut payload);
-    U256::from(mint).encode(&mut payload);
-    U256::from(mint).encode(&mut payload);
-    100_000u64.encode(&mut payload);
-    false.encode(&mut payload);
-    Bytes::new().encode(&mut payload);
-    let mut raw = vec![0x7e];
-    Header {
-        list: true,
-        payload_length: payload.len(),
-    }
-    .encode(&mut raw);
-    raw.extend(payload);
+    let raw = opdev_test_utils::op_deposit_raw(source.0, to.parse().unwrap(), mint);
     call(
         url,
         "eth_sendRawTransaction",
