@@ -94,6 +94,10 @@ pub(crate) enum ServeCommand {
     /// Top an account up on every chain (anvil_setBalance); a one-shot step of `up`.
     #[command(hide = true)]
     Fund(FundArgs),
+    /// Wait for SIGTERM or SIGINT and exit 0: the process of the container that holds a Docker
+    /// devnet's network namespace.
+    #[command(hide = true)]
+    Pause,
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +280,44 @@ pub(crate) struct UpArgs {
         value_name = "SECS"
     )]
     pub(crate) alert_after: Option<u64>,
+    /// Docker runtime: the image of a service, as SERVICE=REF; SERVICE is a service (l1, l2-1,
+    /// postgres…) or a tool (anvil, postgres, prometheus, alertmanager) (repeatable; defaults in
+    /// docs/images.md).
+    #[arg(
+        long = "image",
+        env = "OPDEV_IMAGES",
+        value_delimiter = ',',
+        help_heading = "Runtime",
+        value_name = "SERVICE=REF",
+        value_parser = parse_pair
+    )]
+    pub(crate) images: Vec<(String, String)>,
+    /// The executable of a service, as SERVICE=PATH; SERVICE is a service or a tool as for
+    /// --image. On Docker an image is built from it (the program and its shared libraries, no
+    /// registry needed) (repeatable).
+    #[arg(
+        long = "binary",
+        env = "OPDEV_BINARIES",
+        value_delimiter = ',',
+        help_heading = "Runtime",
+        value_name = "SERVICE=PATH",
+        value_parser = parse_pair
+    )]
+    pub(crate) binaries: Vec<(String, String)>,
+}
+
+/// `path` made absolute against the current folder (the supervisor runs elsewhere).
+fn absolute(path: &str) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.into())
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() && !value.is_empty() => {
+            Ok((key.to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{s:?} is not SERVICE=VALUE")),
+    }
 }
 
 fn parse_service_port(s: &str) -> Result<(String, u16), String> {
@@ -330,6 +372,13 @@ impl UpArgs {
             alert_webhook: self.alert_webhook.clone(),
             indexer_lag_alert: self.indexer_lag_alert,
             alert_after: self.alert_after,
+            images: (!self.images.is_empty()).then(|| self.images.iter().cloned().collect()),
+            binaries: (!self.binaries.is_empty()).then(|| {
+                self.binaries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), absolute(v)))
+                    .collect()
+            }),
             service_ports: (!self.service_ports.is_empty())
                 .then(|| self.service_ports.iter().cloned().collect()),
         }

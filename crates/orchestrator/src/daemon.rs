@@ -8,8 +8,11 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use opdev_runtime::{NativeRuntime, Runtime, RuntimeError};
-use opdev_spec::ServiceSpec;
+use opdev_runtime::{
+    NativeRuntime, Runtime, RuntimeError, Supervisor,
+    docker::{self, DevnetContext, DockerLauncher, DockerRuntime},
+};
+use opdev_spec::{Artifact, RuntimeKind, ServiceSpec};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{UnixListener, UnixStream},
@@ -52,7 +55,7 @@ fn unix_now() -> u64 {
 
 struct Shared {
     devnet: DevnetDir,
-    runtime: NativeRuntime,
+    runtime: Supervisor,
     pid: u32,
     started_at: u64,
 }
@@ -103,14 +106,24 @@ pub async fn run(
     let prepared = (|| {
         let config = devnet.load_config()?;
         let services = load_services(&devnet)?;
-        Ok::<_, Error>(Plan::new(&config, services))
+        Ok::<_, Error>((config.runtime, Plan::new(&config, services)))
     })();
-    let plan = match prepared {
-        Ok(plan) => plan,
+    let (runtime_kind, plan) = match prepared {
+        Ok(p) => p,
         Err(e) => {
             fail(&mut events, "supervisor", &e);
             return Err(e);
         }
+    };
+    let (runtime, docker) = match runtime_kind {
+        RuntimeKind::Native => (NativeRuntime::new(devnet.runtime_dirs()), None),
+        RuntimeKind::Docker => match docker_runtime(&devnet, &plan.services).await {
+            Ok((runtime, launcher)) => (runtime, Some(launcher)),
+            Err(e) => {
+                fail(&mut events, "supervisor", &e);
+                return Err(e);
+            }
+        },
     };
 
     let socket_path = devnet.socket_path();
@@ -125,7 +138,7 @@ pub async fn run(
     };
     let shared = Arc::new(Shared {
         devnet: devnet.clone(),
-        runtime: NativeRuntime::new(devnet.runtime_dirs()),
+        runtime,
         pid: std::process::id(),
         started_at: unix_now(),
     });
@@ -203,6 +216,9 @@ pub async fn run(
             };
             warn!(step = %failure.step, error = %err, "up failed; stopping what started");
             shared.runtime.stop_all().await;
+            if let Some(launcher) = &docker {
+                launcher.finish().await;
+            }
             shared.save_state();
             let _ = std::fs::remove_file(&socket_path);
             emit(Event::Failed {
@@ -248,6 +264,9 @@ pub async fn run(
     server.abort();
     let _ = std::fs::remove_file(&socket_path);
     shared.runtime.stop_all().await;
+    if let Some(launcher) = &docker {
+        launcher.finish().await;
+    }
     shared.save_state();
     info!(devnet = %name, "stopped");
     while let Ok(stream) = down_rx.try_recv() {
@@ -257,6 +276,35 @@ pub async fn run(
         let _ = write_line(&mut stream, &Response::Ok).await;
     }
     Ok(())
+}
+
+/// The container that holds a Docker devnet's network namespace runs this: opdev waiting for
+/// SIGTERM (`opdev serve pause`), from the image built of the running opdev binary.
+pub fn netns_spec(opdev: &std::path::Path) -> ServiceSpec {
+    ServiceSpec::daemon(docker::NETNS, Artifact::binary("opdev", opdev))
+        .with_args(["serve", "pause"])
+}
+
+/// The Docker runtime of `devnet`, its network and network-namespace container ready for the
+/// services of `specs`.
+async fn docker_runtime(
+    devnet: &DevnetDir,
+    specs: &[ServiceSpec],
+) -> Result<(Supervisor, Arc<DockerLauncher>), Error> {
+    let client = docker::connect().await?;
+    let context = DevnetContext {
+        name: devnet.name().to_owned(),
+        root: devnet.root().to_path_buf(),
+    };
+    let progress: docker::Progress = Arc::new(|line: String| info!("{line}"));
+    let (runtime, launcher) = DockerRuntime::new(devnet.runtime_dirs(), client, context, progress);
+    let opdev = std::env::current_exe().map_err(|e| Error::io(devnet.root(), e))?;
+    let ports: Vec<u16> = specs
+        .iter()
+        .flat_map(|s| s.ports.values().copied())
+        .collect();
+    launcher.prepare(&netns_spec(&opdev), &ports).await?;
+    Ok((runtime, launcher))
 }
 
 async fn serve(listener: UnixListener, shared: Arc<Shared>, down: mpsc::Sender<UnixStream>) {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use opdev_runtime::docker::DockerError;
 use opdev_spec::ConfigError;
 
 /// opdev's documented exit codes (see docs/cli.md).
@@ -148,6 +149,9 @@ pub enum Error {
     /// A chain operation failed.
     #[error(transparent)]
     Chain(#[from] opdev_chain::ChainError),
+    /// The Docker runtime failed.
+    #[error(transparent)]
+    Docker(#[from] opdev_runtime::docker::DockerError),
     /// An error another opdev process (the supervisor) reported.
     #[error("{message}")]
     Reported {
@@ -211,6 +215,12 @@ impl Error {
             Self::Chain(opdev_chain::ChainError::Smoke { .. }) => ExitCode::SmokeFailed,
             Self::Reported { code, .. } => *code,
             Self::Service { .. } => ExitCode::Internal,
+            Self::Docker(
+                DockerError::Unreachable { .. }
+                | DockerError::ImageMissing { .. }
+                | DockerError::Build { .. },
+            ) => ExitCode::ToolMissing,
+            Self::Docker(_) => ExitCode::Internal,
             Self::NoHome | Self::Supervisor { .. } | Self::Chain(_) | Self::Io { .. } => {
                 ExitCode::Internal
             }
@@ -235,7 +245,8 @@ impl Error {
             Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
             Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),
-            Self::Profile(_) => "use --profile lite (anvil L1 and OP-mode L2s)".into(),
+            Self::Profile(opdev_profiles::ProfileError::Unavailable(_)) => "use --profile lite (anvil L1 and OP-mode L2s)".into(),
+            Self::Docker(e) => return e.hint(),
             _ => return None,
         })
     }

@@ -20,7 +20,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use opdev_runtime::native::Dirs;
+use opdev_runtime::Dirs;
 use opdev_spec::DevnetConfig;
 
 use crate::Error;

@@ -52,6 +52,7 @@ pub struct Prepared {
     pub created: bool,
     /// Steps done so far and how long they took.
     pub timings: Vec<(String, Duration)>,
+    plan_opdev: PathBuf,
     up_lock: FileLock,
 }
 
@@ -92,14 +93,115 @@ fn resolve_config(devnet: &DevnetDir, opts: &UpOptions) -> Result<DevnetConfig, 
     } else {
         DevnetConfig::new(&opts.settings)?
     };
-    if config.runtime == RuntimeKind::Docker {
-        return Err(Error::usage(
-            "runtime 'docker' is not available in this version of opdev",
-            "use --runtime native (the default)",
-        ));
-    }
     opdev_chain::accounts::derive(&config.mnemonic, 1)?;
     Ok(config)
+}
+
+/// The programs of a Docker devnet. Services run from images, so nothing has to be installed:
+/// a program found on this machine is named by its path (an image is built from it only when
+/// asked with `--binary`); otherwise by the path it has in the tool's official image.
+fn docker_tools(config: &DevnetConfig, opdev: &Path) -> Tools {
+    let found = |name: &str| which::which(name).ok();
+    let anvil = config
+        .anvil_bin
+        .clone()
+        .or_else(|| found("anvil"))
+        .unwrap_or_else(|| PathBuf::from("/usr/local/bin/anvil"));
+    let postgres = config.runs_postgres().then(|| {
+        tools::postgres_bin_dir().unwrap_or_else(|_| PathBuf::from("/usr/lib/postgresql/15/bin"))
+    });
+    let (prometheus, alertmanager) = if config.monitoring {
+        (
+            Some(found("prometheus").unwrap_or_else(|| PathBuf::from("/bin/prometheus"))),
+            Some(found("alertmanager").unwrap_or_else(|| {
+                found("prometheus-alertmanager")
+                    .unwrap_or_else(|| PathBuf::from("/bin/alertmanager"))
+            })),
+        )
+    } else {
+        (None, None)
+    };
+    Tools {
+        anvil,
+        opdev: opdev.to_path_buf(),
+        postgres,
+        prometheus,
+        alertmanager,
+    }
+}
+
+/// The runtime an `up` with these options will use (the flag, else the devnet's saved choice).
+pub fn runtime_of(home: &Home, opts: &UpOptions) -> RuntimeKind {
+    if let Some(runtime) = opts.settings.runtime {
+        return runtime;
+    }
+    opts.settings
+        .devnet_name()
+        .ok()
+        .map(|name| home.devnet(&name))
+        .filter(DevnetDir::exists)
+        .and_then(|d| d.load_config().ok())
+        .map(|c| c.runtime)
+        .unwrap_or_default()
+}
+
+/// Checks, before anything is written, that the runtime can work: for Docker, that a daemon
+/// answers.
+pub async fn check_runtime(runtime: RuntimeKind) -> Result<(), Error> {
+    if runtime == RuntimeKind::Docker {
+        opdev_runtime::docker::connect().await?;
+    }
+    Ok(())
+}
+
+/// Docker runtime: makes sure every image the devnet runs is on the machine — pulls the named
+/// ones (with progress), builds the others from their binaries (cache hits when built before) —
+/// so the supervisor only starts containers. `note` hears the progress. A devnet this `up`
+/// created is removed when an image cannot be had.
+pub async fn prepare_images(
+    prepared: &mut Prepared,
+    mut note: impl FnMut(&str),
+) -> Result<(), Error> {
+    if prepared.config.runtime != RuntimeKind::Docker {
+        return Ok(());
+    }
+    let t = Instant::now();
+    let mut specs: Vec<opdev_spec::ServiceSpec> = Vec::new();
+    let holder = crate::daemon::netns_spec(&prepared.plan_opdev);
+    for spec in prepared.plan.services.iter().chain([&holder]) {
+        if !specs.iter().any(|s| {
+            s.artifact.binary == spec.artifact.binary && s.artifact.image == spec.artifact.image
+        }) {
+            specs.push(spec.clone());
+        }
+    }
+    let result = async {
+        let docker = opdev_runtime::docker::connect().await?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let progress: opdev_runtime::docker::Progress = std::sync::Arc::new(move |line| {
+            let _ = tx.send(line);
+        });
+        let task = tokio::spawn(async move {
+            for spec in &specs {
+                opdev_runtime::docker::ensure_image(&docker, spec, &progress).await?;
+            }
+            Ok::<_, Error>(())
+        });
+        while let Some(line) = rx.recv().await {
+            note(&line);
+        }
+        task.await.map_err(|e| Error::Supervisor {
+            name: prepared.devnet.name().into(),
+            reason: format!("image preparation stopped: {e}"),
+        })?
+    }
+    .await;
+    if result.is_err() && prepared.created {
+        let _ = std::fs::remove_dir_all(prepared.devnet.root());
+    }
+    result?;
+    prepared.timings.push(("images".to_owned(), t.elapsed()));
+    Ok(())
 }
 
 /// What `up --plan` shows: the plan for these options, computed without starting, installing
@@ -175,23 +277,27 @@ pub fn prepare(
     timings.push(("resolve".to_owned(), t0.elapsed()));
 
     let t = Instant::now();
-    let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
-    info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
-    let postgres = if config.runs_postgres() {
-        Some(tools::postgres_bin_dir()?)
-    } else {
-        None
-    };
     for (service, binary) in &config.binaries {
         tools::check_executable(&format!("binary of {service}"), binary)?;
     }
-    let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
-    let tools = Tools {
-        anvil: anvil.path,
-        opdev: opts.opdev.clone(),
-        postgres,
-        prometheus,
-        alertmanager,
+    let tools = if config.runtime == RuntimeKind::Docker {
+        docker_tools(&config, &opts.opdev)
+    } else {
+        let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
+        info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
+        let postgres = if config.runs_postgres() {
+            Some(tools::postgres_bin_dir()?)
+        } else {
+            None
+        };
+        let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
+        Tools {
+            anvil: anvil.path,
+            opdev: opts.opdev.clone(),
+            postgres,
+            prometheus,
+            alertmanager,
+        }
     };
     timings.push(("tools".to_owned(), t.elapsed()));
 
@@ -247,6 +353,7 @@ pub fn prepare(
         plan,
         created,
         timings,
+        plan_opdev: opts.opdev.clone(),
         up_lock,
     })
 }
@@ -379,7 +486,12 @@ pub async fn down(devnet: &DevnetDir, deadline: Duration) -> Result<bool, Error>
                 reason: format!("unexpected answer {other:?}"),
             });
         }
-        Err(Error::NotRunning(_)) => return Ok(false),
+        Err(Error::NotRunning(_)) => {
+            // No supervisor. A Docker devnet whose supervisor died may have left containers
+            // running: stop them (anvil saves its state on SIGTERM).
+            let stopped = stop_orphan_containers(devnet).await?;
+            return Ok(stopped > 0);
+        }
         Err(Error::Supervisor { .. }) if client::is_running(devnet)? => {
             // The socket does not answer: signal the supervisor instead.
             if let Some(state) = load_state(devnet) {
@@ -405,13 +517,40 @@ pub async fn down(devnet: &DevnetDir, deadline: Duration) -> Result<bool, Error>
     Ok(true)
 }
 
-/// Deletes a devnet entirely, stopping it first if it runs.
+fn is_docker(devnet: &DevnetDir) -> bool {
+    devnet
+        .load_config()
+        .map(|c| c.runtime == RuntimeKind::Docker)
+        .unwrap_or(false)
+}
+
+async fn stop_orphan_containers(devnet: &DevnetDir) -> Result<usize, Error> {
+    if !is_docker(devnet) {
+        return Ok(0);
+    }
+    let Ok(docker) = opdev_runtime::docker::connect().await else {
+        return Ok(0); // no daemon: no container runs
+    };
+    Ok(
+        opdev_runtime::docker::stop_containers(&docker, devnet.name(), Duration::from_secs(10))
+            .await?,
+    )
+}
+
+/// Deletes a devnet entirely, stopping it first if it runs. For a Docker devnet, every
+/// container, network and volume carrying its label goes too, and nothing else.
 pub async fn purge(devnet: &DevnetDir) -> Result<(), Error> {
     if !devnet.root().exists() {
         return Err(Error::NotFound(devnet.name().into()));
     }
     if devnet.exists() {
+        let docker = is_docker(devnet);
         down(devnet, Duration::from_secs(30)).await?;
+        if docker {
+            let client = opdev_runtime::docker::connect().await?;
+            let purged = opdev_runtime::docker::purge(&client, devnet.name()).await?;
+            info!(?purged, "docker objects removed");
+        }
     }
     std::fs::remove_dir_all(devnet.root()).map_err(|e| Error::io(devnet.root(), e))
 }

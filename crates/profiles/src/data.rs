@@ -41,7 +41,7 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
         ])
         .with_args([
             "-c",
-            "listen_addresses=127.0.0.1",
+            "listen_addresses={listen}",
             "-c",
             "unix_socket_permissions=0700",
         ])

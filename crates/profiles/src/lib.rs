@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use opdev_spec::{DevnetConfig, Profile, ServiceSpec};
+use opdev_spec::{DevnetConfig, Profile, RuntimeKind, ServiceSpec};
 
 pub mod data;
 pub mod lite;
@@ -75,6 +75,16 @@ pub enum ProfileError {
     /// The profile exists in the config model but is not built yet.
     #[error("profile '{0}' is not available in this version of opdev")]
     Unavailable(Profile),
+    /// An image or binary was given for a service or tool the devnet does not run.
+    #[error(
+        "use an image or binary for {key}: this devnet runs no service or tool of that name (it runs: {known})"
+    )]
+    UnknownService {
+        /// The name given.
+        key: String,
+        /// The services and tools it could have been.
+        known: String,
+    },
 }
 
 /// The services of `config`'s profile, dependencies before dependents.
@@ -88,11 +98,52 @@ pub fn services(inputs: Inputs<'_>) -> Result<Vec<ServiceSpec>, ProfileError> {
     specs.extend(own::services(inputs));
     specs.extend(monitoring::services(inputs, inputs.root));
     for spec in &mut specs {
-        if let Some(binary) = config.binaries.get(&spec.name) {
+        let binary = config
+            .binaries
+            .get(&spec.name)
+            .or_else(|| config.binaries.get(&spec.artifact.tool));
+        if let Some(binary) = binary {
             spec.artifact.binary.clone_from(binary);
+        }
+        if config.runtime == RuntimeKind::Docker {
+            spec.artifact.image = image_of(config, spec, binary.is_some());
+        }
+    }
+    for key in config.binaries.keys().chain(config.images.keys()) {
+        if !specs
+            .iter()
+            .any(|s| s.name == *key || s.artifact.tool == *key)
+        {
+            let mut names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+            for s in &specs {
+                if !names.contains(&s.artifact.tool.as_str()) {
+                    names.push(&s.artifact.tool);
+                }
+            }
+            return Err(ProfileError::UnknownService {
+                key: key.clone(),
+                known: names.join(", "),
+            });
         }
     }
     Ok(specs)
+}
+
+/// The image a service runs on the Docker runtime: the one named for it (by service, then tool);
+/// none (build from the binary) when the user gave a binary or for opdev's own services; else the
+/// tool's pinned default.
+fn image_of(config: &DevnetConfig, spec: &ServiceSpec, own_binary: bool) -> Option<String> {
+    if let Some(image) = config
+        .images
+        .get(&spec.name)
+        .or_else(|| config.images.get(&spec.artifact.tool))
+    {
+        return Some(image.clone());
+    }
+    if own_binary {
+        return None;
+    }
+    opdev_spec::images::default_image(&spec.artifact.tool).map(str::to_owned)
 }
 
 /// The PostgreSQL URL the devnet's services use (with the password).

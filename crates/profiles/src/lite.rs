@@ -23,7 +23,7 @@ pub fn services(config: &DevnetConfig, tools: &Tools) -> Vec<ServiceSpec> {
 
 fn anvil(config: &DevnetConfig, tools: &Tools, chain: &ChainConfig, op: bool) -> ServiceSpec {
     let mut spec = ServiceSpec::daemon(&chain.service, Artifact::binary("anvil", &tools.anvil))
-        .with_args(["--host", "127.0.0.1", "--port"])
+        .with_args(["--host", "{listen}", "--port"])
         .with_args([
             chain.port.to_string(),
             "--chain-id".into(),

@@ -32,7 +32,7 @@ pub fn services(inputs: Inputs<'_>, devnet_root: &std::path::Path) -> Vec<Servic
     let exporter = ServiceSpec::daemon(EXPORTER, Artifact::binary("opdev", &tools.opdev))
         .with_args(["serve", "exporter"])
         .with_args(crate::own::chain_args(config))
-        .with_args(["--listen".to_owned(), format!("127.0.0.1:{exporter_port}")])
+        .with_args(["--listen".to_owned(), format!("{{listen}}:{exporter_port}")])
         .with_args([
             "--disk-path".to_owned(),
             devnet_root.to_string_lossy().into_owned(),
@@ -66,7 +66,7 @@ pub fn services(inputs: Inputs<'_>, devnet_root: &std::path::Path) -> Vec<Servic
                 "--storage.path={data}/store",
             ])
             .with_args([
-                format!("--web.listen-address=127.0.0.1:{am_port}"),
+                format!("--web.listen-address={{listen}}:{am_port}"),
                 "--cluster.listen-address=".into(),
             ])
             .with_port(HTTP_PORT, am_port)
@@ -87,7 +87,7 @@ pub fn services(inputs: Inputs<'_>, devnet_root: &std::path::Path) -> Vec<Servic
             "--storage.tsdb.retention.time=7d",
             "--storage.tsdb.retention.size=1GB",
         ])
-        .with_args([format!("--web.listen-address=127.0.0.1:{prom_port}")])
+        .with_args([format!("--web.listen-address={{listen}}:{prom_port}")])
         .with_port(HTTP_PORT, prom_port)
         .with_ready(WaitFor::Http {
             port: HTTP_PORT.into(),

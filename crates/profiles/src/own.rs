@@ -40,7 +40,7 @@ fn own(name: &str, inputs: Inputs<'_>) -> ServiceSpec {
 }
 
 fn http(spec: ServiceSpec, port: u16, health: &str) -> ServiceSpec {
-    spec.with_args(["--listen".to_owned(), format!("127.0.0.1:{port}")])
+    spec.with_args(["--listen".to_owned(), format!("{{listen}}:{port}")])
         .with_port(HTTP_PORT, port)
         .with_ready(WaitFor::Http {
             port: HTTP_PORT.into(),

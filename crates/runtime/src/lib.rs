@@ -1,17 +1,22 @@
 //! Runtimes turn [`ServiceSpec`]s into running things and answer the same questions about them:
-//! start, stop, restart, state. The [`native`] runtime supervises host processes; readiness
-//! ([`readiness`]) and logs ([`logs`]) are shared by every runtime.
+//! start, stop, restart, state. Both runtimes are the one [`Supervisor`] (readiness, restarts
+//! with backoff, logs) with a different launcher: [`native`] runs host processes, [`docker`]
+//! runs containers through the Docker Engine API.
 
 use std::{future::Future, path::PathBuf};
 
 use opdev_spec::ServiceSpec;
 use serde::{Deserialize, Serialize};
 
+pub mod docker;
 pub mod logs;
 pub mod native;
 pub mod readiness;
+pub mod supervise;
 
+pub use docker::DockerRuntime;
 pub use native::NativeRuntime;
+pub use supervise::{Dirs, Supervisor};
 
 /// The life-cycle state of one service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,8 +52,11 @@ pub struct ServiceStatus {
     pub name: String,
     /// Life-cycle state.
     pub state: State,
-    /// Process id of the live process, if any.
+    /// Process id of the live process, if any (on the host, also for a container).
     pub pid: Option<u32>,
+    /// Id of the service's container, on the Docker runtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
     /// Restarts after unexpected exits since the supervisor started.
     pub restarts: u32,
     /// Incremented at every start of the process, manual restarts included.

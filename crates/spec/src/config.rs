@@ -186,6 +186,10 @@ pub struct Settings {
     /// Seconds an unhealthy condition must last before its alert fires (RpcDown, IndexerLagging,
     /// TargetDown, DiskFillingUp).
     pub alert_after: Option<u64>,
+    /// Docker runtime: the image to run, by service or tool name.
+    pub images: Option<BTreeMap<String, String>>,
+    /// The executable to run, by service or tool name (on Docker: an image is built from it).
+    pub binaries: Option<BTreeMap<String, PathBuf>>,
 }
 
 impl Settings {
@@ -213,6 +217,8 @@ impl Settings {
         "alert_webhook",
         "indexer_lag_alert",
         "alert_after",
+        "images",
+        "binaries",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -263,6 +269,8 @@ impl Settings {
             alert_webhook: over.alert_webhook.or(self.alert_webhook),
             indexer_lag_alert: over.indexer_lag_alert.or(self.indexer_lag_alert),
             alert_after: over.alert_after.or(self.alert_after),
+            images: merge(self.images, over.images),
+            binaries: merge(self.binaries, over.binaries),
         }
     }
 
@@ -271,6 +279,20 @@ impl Settings {
         let name = self.name.clone().unwrap_or_else(|| DEFAULT_NAME.to_owned());
         validate_name(&name)?;
         Ok(name)
+    }
+}
+
+/// Two maps merged, `over`'s entries winning.
+fn merge<V>(
+    base: Option<BTreeMap<String, V>>,
+    over: Option<BTreeMap<String, V>>,
+) -> Option<BTreeMap<String, V>> {
+    match (base, over) {
+        (Some(mut base), Some(over)) => {
+            base.extend(over);
+            Some(base)
+        }
+        (base, over) => over.or(base),
     }
 }
 
@@ -349,9 +371,12 @@ pub struct DevnetConfig {
     /// anvil executable chosen by the user, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anvil_bin: Option<PathBuf>,
-    /// Executables swapped in per service by `opdev deploy`.
+    /// Executables by service or tool name (`--binary`, `opdev deploy`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub binaries: BTreeMap<String, PathBuf>,
+    /// Docker runtime: images by service or tool name (`--image`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, String>,
     /// An existing PostgreSQL server to use instead of running one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postgres_url: Option<String>,
@@ -395,6 +420,7 @@ impl DevnetConfig {
             state_interval: DEFAULT_STATE_INTERVAL,
             anvil_bin: None,
             binaries: BTreeMap::new(),
+            images: BTreeMap::new(),
             postgres_url: None,
             indexer: true,
             faucet: true,
@@ -465,6 +491,12 @@ impl DevnetConfig {
         }
         if let Some(secs) = settings.alert_after {
             self.alert_after = Some(secs);
+        }
+        if let Some(images) = &settings.images {
+            self.images.extend(images.clone());
+        }
+        if let Some(binaries) = &settings.binaries {
+            self.binaries.extend(binaries.clone());
         }
         if let Some(ports) = &settings.service_ports {
             self.service_ports

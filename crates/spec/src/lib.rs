@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod endpoint;
+pub mod images;
 pub mod service;
 pub mod versions;
 
@@ -12,5 +13,6 @@ pub use config::{
 };
 pub use endpoint::ChainEndpoint;
 pub use service::{
-    Artifact, DATA_DIR, RestartPolicy, ServiceKind, ServiceSpec, Setup, StopSignal, WaitFor,
+    Artifact, DATA_DIR, LISTEN_HOST, LOOPBACK, RestartPolicy, ServiceKind, ServiceSpec, Setup,
+    StopSignal, WaitFor,
 };

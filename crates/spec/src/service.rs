@@ -2,7 +2,11 @@
 //!
 //! A profile produces specs; a runtime runs them. Nothing in a spec is specific to one runtime:
 //! paths inside arguments use the [`DATA_DIR`] placeholder, which each runtime replaces with the
-//! service's data folder as that runtime sees it (a host path natively, a mount in a container).
+//! service's data folder as that runtime sees it, and listen addresses use [`LISTEN_HOST`], which
+//! a runtime replaces with the address its services must bind: [`LOOPBACK`] for host processes,
+//! every interface inside a container (whose ports are published on the host's loopback only).
+//! Services reach each other at 127.0.0.1 on every runtime (the Docker runtime shares one network
+//! namespace between a devnet's containers).
 
 use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
 
@@ -10,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 /// Placeholder in [`ServiceSpec::args`] for the service's own data folder.
 pub const DATA_DIR: &str = "{data}";
+/// Placeholder in [`ServiceSpec::args`] for the host a service listens on.
+pub const LISTEN_HOST: &str = "{listen}";
+/// The address services listen on natively, and where every published port is.
+pub const LOOPBACK: &str = "127.0.0.1";
 
 /// One long-running program of a devnet, or a one-shot job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,11 +174,11 @@ impl ServiceSpec {
         self.ports.get(name).copied()
     }
 
-    /// The arguments with [`DATA_DIR`] replaced by `data_dir`.
-    pub fn resolved_args(&self, data_dir: &str) -> Vec<String> {
+    /// The arguments with [`DATA_DIR`] replaced by `data_dir` and [`LISTEN_HOST`] by `listen`.
+    pub fn resolved_args(&self, data_dir: &str, listen: &str) -> Vec<String> {
         self.args
             .iter()
-            .map(|a| a.replace(DATA_DIR, data_dir))
+            .map(|a| a.replace(DATA_DIR, data_dir).replace(LISTEN_HOST, listen))
             .collect()
     }
 }
@@ -190,8 +198,12 @@ pub enum ServiceKind {
 pub struct Artifact {
     /// The tool this is (`anvil`, `opdev`…), used for version tables and messages.
     pub tool: String,
-    /// The executable to run on the native runtime.
+    /// The executable to run on the native runtime, and the file a runtime that runs images
+    /// builds an image from when [`Artifact::image`] is not set.
     pub binary: PathBuf,
+    /// The image to run on runtimes that run images; `None`: build one from `binary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 impl Artifact {
@@ -200,6 +212,7 @@ impl Artifact {
         Self {
             tool: tool.into(),
             binary: binary.into(),
+            image: None,
         }
     }
 }
@@ -304,12 +317,12 @@ mod tests {
         let spec = ServiceSpec::daemon("l1", Artifact::binary("anvil", "/bin/anvil")).with_args([
             "--state",
             "{data}/state.json",
-            "--port",
-            "8545",
+            "--host",
+            "{listen}",
         ]);
         assert_eq!(
-            spec.resolved_args("/d/l1"),
-            ["--state", "/d/l1/state.json", "--port", "8545"]
+            spec.resolved_args("/d/l1", "0.0.0.0"),
+            ["--state", "/d/l1/state.json", "--host", "0.0.0.0"]
         );
     }
 

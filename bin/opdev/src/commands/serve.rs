@@ -26,6 +26,10 @@ pub(crate) async fn run(service: ServeCommand) -> Result<(), Error> {
         ServeCommand::Indexer(args) => ("indexer", opdev_indexer::serve(args, stop).await),
         ServeCommand::Faucet(args) => ("faucet", opdev_faucet::serve(args, stop).await),
         ServeCommand::Explorer(args) => ("explorer", opdev_explorer::serve(args, stop).await),
+        ServeCommand::Pause => {
+            stop.cancelled().await;
+            ("pause", Ok(()))
+        }
         ServeCommand::Exporter(args) => (
             "exporter",
             opdev_telemetry::serve(args, stop)

@@ -35,7 +35,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
         return Ok(());
     }
     let t0 = Instant::now();
-    let prepared = lifecycle::prepare(&ctx.home, &opts, |note| printer.progress(note))?;
+    lifecycle::check_runtime(lifecycle::runtime_of(&ctx.home, &opts)).await?;
+    let mut prepared = lifecycle::prepare(&ctx.home, &opts, |note| printer.progress(note))?;
+    lifecycle::prepare_images(&mut prepared, |note| printer.progress(note)).await?;
     printer.progress(format!(
         "{} devnet '{}' ({} profile, {} runtime, {} L2)",
         if prepared.created {

@@ -37,13 +37,17 @@ pub(crate) async fn mine(url: &str, n: u64) {
     call(url, "anvil_mine", json!([format!("{n:#x}")])).await;
 }
 
-/// Sends a transaction from an unlocked dev account; returns its hash.
+/// Sends `tx` from an unlocked dev account and waits for its receipt (anvil
+/// answers a send before it seals the block, so a caller that reads the head
+/// right after would miss it); returns the hash.
 pub(crate) async fn send(url: &str, tx: Value) -> String {
-    call(url, "eth_sendTransaction", json!([tx]))
+    let hash = call(url, "eth_sendTransaction", json!([tx]))
         .await
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    receipt(url, &hash).await;
+    hash
 }
 
 /// The receipt of `hash` (waits for it: automine makes it immediate).

@@ -1,0 +1,305 @@
+//! Registry-free images: an image made from files of this machine — a program, its shared-library
+//! closure (what the dynamic loader needs, found with `lddtree` the way `ld.so` would) and, for
+//! programs that need more than libraries (PostgreSQL's `share` and `lib` trees), their data
+//! trees — on an empty base. Every file keeps its host path inside the image, so a spec's
+//! executable path works unchanged as the container's entrypoint.
+//!
+//! The image is tagged by a hash of its content (paths, modes, bytes), so building it again from
+//! the same files is a cache hit that sends nothing to the daemon.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    io::Read,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+};
+
+use sha2::{Digest, Sha256};
+
+/// Repository of the images opdev builds.
+pub const LOCAL_REPOSITORY: &str = "opdev-local";
+
+/// One file of an image: where it is on the host, where it goes in the image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    /// Path inside the image (absolute).
+    target: PathBuf,
+    /// The host file whose bytes go there (symlinks followed).
+    source: PathBuf,
+}
+
+/// The files of an image built from host programs.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    /// The tool, for the tag (`opdev-local/<tool>:<hash>`).
+    pub tool: String,
+    entries: BTreeSet<Entry>,
+    lib_dirs: BTreeSet<PathBuf>,
+}
+
+impl Recipe {
+    /// The files needed to run `binary` as `tool`: the binary, its library closure, and the data
+    /// some tools read at run time: PostgreSQL's whole installation (every program, `lib` and
+    /// `share` trees, time zones), Debian's Prometheus web assets and Alertmanager templates.
+    pub fn for_program(tool: &str, binary: &Path) -> Result<Self, String> {
+        let mut recipe = Self {
+            tool: tool.to_owned(),
+            entries: BTreeSet::new(),
+            lib_dirs: BTreeSet::new(),
+        };
+        if !binary.is_file() {
+            return Err(format!("{} is not a file", binary.display()));
+        }
+        let mut programs = vec![binary.to_path_buf()];
+        let mut trees = Vec::new();
+        match tool {
+            "postgres" => {
+                let (extra_programs, extra_trees) = postgres_installation(binary)?;
+                programs.extend(extra_programs);
+                trees.extend(extra_trees);
+            }
+            // Debian's build reads its notification templates from /usr/share/prometheus.
+            "alertmanager" => {
+                let share = Path::new("/usr/share/prometheus/alertmanager");
+                if share.is_dir() {
+                    trees.push(share.to_path_buf());
+                }
+            }
+            _ => {}
+        }
+        for tree in &trees {
+            for file in walk(tree)? {
+                if is_elf(&file) {
+                    programs.push(file);
+                } else {
+                    recipe.add(&file, &file);
+                }
+            }
+        }
+        for program in &programs {
+            recipe.add_program(program)?;
+        }
+        Ok(recipe)
+    }
+
+    fn add(&mut self, target: &Path, source: &Path) {
+        self.entries.insert(Entry {
+            target: target.to_path_buf(),
+            source: source.to_path_buf(),
+        });
+    }
+
+    /// Adds an ELF program or library and everything the dynamic loader loads for it.
+    fn add_program(&mut self, program: &Path) -> Result<(), String> {
+        self.add(program, program);
+        let tree = lddtree::DependencyAnalyzer::new(PathBuf::from("/"))
+            .analyze(program)
+            .map_err(|e| format!("read the libraries of {}: {e}", program.display()))?;
+        if let Some(interpreter) = &tree.interpreter {
+            self.add(Path::new(interpreter), Path::new(interpreter));
+        }
+        for lib in tree.libraries.values() {
+            if !lib.found() {
+                return Err(format!(
+                    "{} needs {}, which is not on this machine",
+                    program.display(),
+                    lib.name
+                ));
+            }
+            self.add(&lib.path, &lib.path);
+            if let Some(dir) = lib.path.parent() {
+                self.lib_dirs.insert(dir.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the recipe has no file.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `LD_LIBRARY_PATH` for the image: the folders the libraries were found in (an image has no
+    /// `ld.so.cache`).
+    pub fn library_path(&self) -> String {
+        self.lib_dirs
+            .iter()
+            .map(|d| d.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
+    /// The content hash and the build context (a tar with a Dockerfile and the files under
+    /// `rootfs/`), read once.
+    pub fn context(&self, labels: &BTreeMap<String, String>) -> Result<(String, Vec<u8>), String> {
+        let mut hasher = Sha256::new();
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.mode(tar::HeaderMode::Deterministic);
+        let mut total = 0u64;
+        for entry in &self.entries {
+            let mut bytes = Vec::new();
+            let mut file = std::fs::File::open(&entry.source)
+                .map_err(|e| format!("read {}: {e}", entry.source.display()))?;
+            file.read_to_end(&mut bytes)
+                .map_err(|e| format!("read {}: {e}", entry.source.display()))?;
+            let mode = std::fs::metadata(&entry.source)
+                .map_err(|e| format!("read {}: {e}", entry.source.display()))?
+                .permissions()
+                .mode()
+                & 0o7777;
+            let target = entry.target.to_string_lossy();
+            hasher.update(target.as_bytes());
+            hasher.update(mode.to_le_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+            total += bytes.len() as u64;
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(mode);
+            header.set_entry_type(tar::EntryType::Regular);
+            let path = format!("rootfs{target}");
+            builder
+                .append_data(&mut header, path, bytes.as_slice())
+                .map_err(|e| format!("pack {target}: {e}"))?;
+        }
+        let library_path = self.library_path();
+        hasher.update(library_path.as_bytes());
+        let mut dockerfile =
+            format!("FROM scratch\nCOPY rootfs/ /\nENV LD_LIBRARY_PATH={library_path}\n");
+        for (key, value) in labels {
+            dockerfile.push_str(&format!("LABEL {key}={value:?}\n"));
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_size(dockerfile.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
+            .map_err(|e| format!("pack the Dockerfile: {e}"))?;
+        let tar = builder
+            .into_inner()
+            .map_err(|e| format!("pack the build context: {e}"))?;
+        let hash = hex::encode(hasher.finalize());
+        tracing::debug!(
+            files = self.entries.len(),
+            bytes = total,
+            "image context packed"
+        );
+        Ok((hash, tar))
+    }
+
+    /// The tag of the image with content hash `hash`.
+    pub fn tag(&self, hash: &str) -> String {
+        format!("{LOCAL_REPOSITORY}/{}:{}", self.tool, &hash[..16])
+    }
+}
+
+/// PostgreSQL's other programs (`initdb`…) and its data trees, from the path of `postgres`
+/// (Debian: `/usr/lib/postgresql/<major>/bin/postgres`, data in `/usr/share/postgresql/<major>`).
+fn postgres_installation(binary: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let bin = binary
+        .parent()
+        .ok_or_else(|| format!("{} has no folder", binary.display()))?;
+    let mut programs: Vec<PathBuf> = walk(bin)?.into_iter().filter(|p| is_elf(p)).collect();
+    // initdb runs `postgres -V` through popen(3), which needs a shell.
+    programs.push(PathBuf::from("/bin/sh"));
+    let mut trees = Vec::new();
+    if let Some(prefix) = bin.parent() {
+        let lib = prefix.join("lib");
+        if lib.is_dir() {
+            trees.push(lib);
+        }
+        if let Some(major) = prefix.file_name() {
+            let share = Path::new("/usr/share/postgresql").join(major);
+            if share.is_dir() {
+                trees.push(share);
+            }
+        }
+    }
+    let zoneinfo = PathBuf::from("/usr/share/zoneinfo");
+    if zoneinfo.is_dir() {
+        trees.push(zoneinfo);
+    }
+    Ok((programs, trees))
+}
+
+/// Regular files under `dir` (symlinks to files included), skipping PostgreSQL's LLVM JIT
+/// (hundreds of MB of LLVM for an optional feature).
+fn walk(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let read = std::fs::read_dir(&d).map_err(|e| format!("read {}: {e}", d.display()))?;
+        for entry in read.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("llvmjit") || name == "bitcode" {
+                continue;
+            }
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue; // a dangling link
+            };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn is_elf(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"\x7fELF"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_brings_its_loader_and_libraries_and_hashes_stably() {
+        let sh = Path::new("/bin/sh");
+        let recipe = Recipe::for_program("sh", sh).unwrap();
+        let targets: Vec<String> = recipe
+            .entries
+            .iter()
+            .map(|e| e.target.to_string_lossy().into_owned())
+            .collect();
+        assert!(targets.iter().any(|t| t == "/bin/sh"), "{targets:?}");
+        assert!(
+            targets.iter().any(|t| t.contains("ld-linux")),
+            "{targets:?}"
+        );
+        assert!(targets.iter().any(|t| t.contains("libc.so")), "{targets:?}");
+        let labels = BTreeMap::new();
+        let (a, tar) = recipe.context(&labels).unwrap();
+        let (b, _) = recipe.context(&labels).unwrap();
+        assert_eq!(a, b, "same files, same hash");
+        assert!(recipe.tag(&a).starts_with("opdev-local/sh:"));
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.contains(&"Dockerfile".to_owned()));
+        assert!(names.contains(&"rootfs/bin/sh".to_owned()));
+    }
+
+    #[test]
+    fn a_missing_program_is_named() {
+        let err = Recipe::for_program("x", Path::new("/nonexistent/x")).unwrap_err();
+        assert!(err.contains("/nonexistent/x"), "{err}");
+    }
+}
