@@ -81,6 +81,11 @@ enum Bench {
         /// The whole devnet (PostgreSQL, indexer, faucet, monitoring), not just the chains.
         #[arg(long)]
         full: bool,
+        /// Measure the Docker runtime too, in the same runs (a Docker daemon must answer; images
+        /// are built from this machine's programs, and the first `up` that builds them is timed
+        /// once, after removing them).
+        #[arg(long)]
+        docker: bool,
         /// Print the results as JSON too.
         #[arg(long)]
         json: bool,
@@ -125,6 +130,7 @@ fn main() -> Result<()> {
             block_time,
             opdev,
             full,
+            docker,
             json,
         } => {
             ensure!(runs >= 5, "at least 5 runs, for a median worth reading");
@@ -137,7 +143,7 @@ fn main() -> Result<()> {
                 "no opdev binary at {} (build it with --release)",
                 opdev.display()
             );
-            lifecycle(&opdev, runs, l2, block_time, full, json)
+            lifecycle(&opdev, runs, l2, block_time, full, docker, json)
         }
         Bench::Indexer {
             runs,
@@ -176,10 +182,14 @@ fn stats(samples: &[Duration]) -> (f64, f64, f64) {
 }
 
 fn run_opdev(opdev: &Path, home: &Path, args: &[&str]) -> Result<Duration> {
+    run_named(opdev, home, "bench", args)
+}
+
+fn run_named(opdev: &Path, home: &Path, name: &str, args: &[&str]) -> Result<Duration> {
     let t0 = Instant::now();
     let out = Command::new(opdev)
         .args(args)
-        .args(["--quiet", "--name", "bench"])
+        .args(["--quiet", "--name", name])
         .env("OPDEV_HOME", home)
         .stdin(Stdio::null())
         .output()
@@ -200,6 +210,7 @@ fn lifecycle(
     l2: u32,
     block_time: u64,
     full: bool,
+    docker: bool,
     json: bool,
 ) -> Result<()> {
     let home = std::env::temp_dir().join(format!("opdev-bench-{}", std::process::id()));
@@ -221,7 +232,49 @@ fn lifecycle(
     if !full {
         up_args.extend(["--no-indexer", "--no-faucet", "--no-monitoring"]);
     }
+    let mut docker_args = up_args.clone();
+    let anvil_binary = format!("anvil={}", anvil.display());
+    let extra_binaries: Vec<String> = if full {
+        let mut b = vec![format!(
+            "postgres={}",
+            opdev_orchestrator::tools::postgres_bin_dir()?
+                .join("postgres")
+                .display()
+        )];
+        for tool in ["prometheus", "alertmanager"] {
+            let found = which::which(tool)
+                .or_else(|_| which::which(format!("prometheus-{tool}")))
+                .with_context(|| format!("{tool} is needed for --full --docker"))?;
+            b.push(format!("{tool}={}", found.display()));
+        }
+        b
+    } else {
+        Vec::new()
+    };
+    docker_args.extend(["--runtime", "docker", "--binary", &anvil_binary]);
+    for b in &extra_binaries {
+        docker_args.extend(["--binary", b]);
+    }
+    let mut docker_first = None;
+    if docker {
+        // The first `up` builds the images: time it once, from no image.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let client = opdev_runtime::docker::connect().await?;
+            for image in opdev_runtime::docker::built_images(&client).await? {
+                let _ = opdev_runtime::docker::remove_image(&client, &image).await;
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        let took = run_named(opdev, &home, "bench-docker", &docker_args)?;
+        run_named(opdev, &home, "bench-docker", &["purge", "--yes"])?;
+        eprintln!("docker first up (images built): {:.3}s", took.as_secs_f64());
+        docker_first = Some(took);
+    }
 
+    let (mut d_cold, mut d_warm, mut d_down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cold, mut warm, mut down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut floor_rpc, mut floor_blocks, mut floor_down) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
@@ -230,6 +283,20 @@ fn lifecycle(
         warm.push(run_opdev(opdev, &home, &["up"])?);
         down.push(run_opdev(opdev, &home, &["down"])?);
         run_opdev(opdev, &home, &["purge", "--yes"])?;
+        if docker {
+            let d = |args: &[&str]| run_named(opdev, &home, "bench-docker", args);
+            d_cold.push(d(&docker_args)?);
+            d_down.push(d(&["down"])?);
+            d_warm.push(d(&["up"])?);
+            d_down.push(d(&["down"])?);
+            d(&["purge", "--yes"])?;
+            eprintln!(
+                "run {}/{runs}: docker cold {:.3}s warm {:.3}s",
+                i + 1,
+                d_cold[i].as_secs_f64(),
+                d_warm[i].as_secs_f64()
+            );
+        }
         let (rpc, blocks, stop) = floor(&anvil, l2, block_time)?;
         floor_rpc.push(rpc);
         floor_blocks.push(blocks);
@@ -244,7 +311,7 @@ fn lifecycle(
     }
     let _ = std::fs::remove_dir_all(&home);
 
-    let rows = [
+    let mut rows = vec![
         (
             "cold up",
             stats(&cold),
@@ -259,6 +326,37 @@ fn lifecycle(
         ),
         ("down", stats(&down), stats(&floor_down), stats(&floor_down)),
     ];
+    if docker {
+        rows.extend([
+            (
+                "docker cold up",
+                stats(&d_cold),
+                stats(&floor_rpc),
+                stats(&floor_blocks),
+            ),
+            (
+                "docker warm up",
+                stats(&d_warm),
+                stats(&floor_rpc),
+                stats(&floor_blocks),
+            ),
+            (
+                "docker down",
+                stats(&d_down),
+                stats(&floor_down),
+                stats(&floor_down),
+            ),
+        ]);
+        if let Some(first) = docker_first {
+            let s = first.as_secs_f64();
+            rows.push((
+                "docker first up",
+                (s, s, s),
+                stats(&floor_rpc),
+                stats(&floor_blocks),
+            ));
+        }
+    }
     println!(
         "opdev lifecycle ({}), {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
         if full {
@@ -271,12 +369,12 @@ fn lifecycle(
             .unwrap_or(1)
     );
     println!(
-        "{:<8} {:>9} {:>9} {:>9} | {:>11} {:>7} | {:>13} {:>7}",
+        "{:<16} {:>9} {:>9} {:>9} | {:>11} {:>7} | {:>13} {:>7}",
         "metric", "median s", "min s", "max s", "floor rpc s", "ratio", "floor block s", "ratio"
     );
     for (name, (med, min, max), (f_rpc, _, _), (f_blk, _, _)) in &rows {
         println!(
-            "{name:<8} {med:>9.3} {min:>9.3} {max:>9.3} | {f_rpc:>11.3} {:>7.1} | {f_blk:>13.3} {:>7.2}",
+            "{name:<16} {med:>9.3} {min:>9.3} {max:>9.3} | {f_rpc:>11.3} {:>7.1} | {f_blk:>13.3} {:>7.2}",
             med / f_rpc,
             med / f_blk
         );

@@ -246,6 +246,7 @@ impl Error {
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => "give 12 to 24 words from the BIP39 English list with a valid checksum".into(),
             Self::Supervisor { .. } => "see `opdev logs supervisor`".into(),
             Self::Profile(opdev_profiles::ProfileError::Unavailable(_)) => "use --profile lite (anvil L1 and OP-mode L2s)".into(),
+            Self::Profile(opdev_profiles::ProfileError::UnknownService { .. }) => "name one of them; `opdev up --plan` shows every service with its tool".into(),
             Self::Docker(e) => return e.hint(),
             _ => return None,
         })

@@ -36,15 +36,7 @@ pub struct Resolved {
 
 /// opdev's cache folder: `$XDG_CACHE_HOME/opdev`, else `~/.cache/opdev`.
 pub fn cache_dir() -> Result<PathBuf, Error> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    var("XDG_CACHE_HOME")
-        .map(|d| d.join("opdev"))
-        .or_else(|| var("HOME").map(|h| h.join(".cache/opdev")))
-        .ok_or(Error::NoHome)
+    opdev_runtime::cache_dir().ok_or(Error::NoHome)
 }
 
 /// Checks that `path` is an executable file.

@@ -18,6 +18,18 @@ pub use docker::DockerRuntime;
 pub use native::NativeRuntime;
 pub use supervise::{Dirs, Supervisor};
 
+/// opdev's cache folder: `$XDG_CACHE_HOME/opdev`, else `~/.cache/opdev`; `None` without either.
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("XDG_CACHE_HOME")
+        .map(|d| d.join("opdev"))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/opdev")))
+}
+
 /// The life-cycle state of one service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -4,7 +4,7 @@
 use opdev_chain::rpc::Probe;
 use opdev_orchestrator::{Error, client, daemon};
 use opdev_runtime::{ServiceStatus, State};
-use opdev_spec::DevnetConfig;
+use opdev_spec::{DevnetConfig, RuntimeKind};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -32,6 +32,18 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     } else {
         None
     };
+    // Docker: what the daemon says about each service's container.
+    let containers = if config.runtime == RuntimeKind::Docker {
+        match opdev_runtime::docker::connect().await {
+            Ok(docker) => opdev_runtime::docker::list_containers(&docker, devnet.name())
+                .await
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let container_of = |name: &str| containers.iter().find(|c| c.service == name);
     let secrets = opdev_orchestrator::secrets::preview(&devnet);
     let state_of = |name: &str| {
         services
@@ -80,7 +92,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             "running": running,
             "supervisor_pid": state.as_ref().filter(|_| running).map(|s| s.pid),
             "data_dir": devnet.root(),
-            "services": services.iter().map(service_json).collect::<Vec<_>>(),
+            "services": services
+                .iter()
+                .map(|s| {
+                    let mut v = service_json(s);
+                    if let Some(c) = container_of(&s.name) {
+                        v["container"] = json!(c);
+                    }
+                    v
+                })
+                .collect::<Vec<_>>(),
             "endpoints": endpoints_json(&config, heads.as_deref()),
             "database": database,
             "indexer": indexer,
@@ -103,13 +124,23 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         config.name, config.profile, config.runtime
     ));
     printer.line("");
+    let docker = config.runtime == RuntimeKind::Docker;
     let rows: Vec<Vec<String>> = services
         .iter()
         .map(|s| {
-            vec![
+            let mut row = vec![
                 s.name.clone(),
                 state_text(s.state).to_owned(),
                 s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+            ];
+            if docker {
+                row.push(
+                    container_of(&s.name)
+                        .map(|c| format!("{} {}", c.id, c.state))
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+            row.extend([
                 s.ports
                     .values()
                     .map(ToString::to_string)
@@ -117,13 +148,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                     .join(","),
                 s.restarts.to_string(),
                 s.last_error.clone().unwrap_or_default(),
-            ]
+            ]);
+            row
         })
         .collect();
-    printer.table(
-        &["service", "state", "pid", "ports", "restarts", "last error"],
-        &rows,
-    );
+    let mut headers = vec!["service", "state", "pid"];
+    if docker {
+        headers.push("container");
+    }
+    headers.extend(["ports", "restarts", "last error"]);
+    printer.table(&headers, &rows);
     printer.line("");
     let rows: Vec<Vec<String>> = config
         .chains()
@@ -208,6 +242,7 @@ fn service_json(s: &ServiceStatus) -> Value {
         "binary": s.binary,
         "last_error": s.last_error,
         "started_at": s.started_at,
+        "container_id": s.container,
     })
 }
 

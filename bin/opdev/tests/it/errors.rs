@@ -92,7 +92,14 @@ fn invalid_values_and_unknown_keys() {
             &["mnemonic"],
         ),
         (&["up", "--name", "Bad Name!"], &["name"]),
-        (&["up", "--runtime", "docker"], &["docker", "not available"]),
+        (
+            &["up", "--image", "nosuch=example/x:1"],
+            &["nosuch", "no service or tool", "l2-1"],
+        ),
+        (
+            &["up", "--binary", "nosuch=/bin/true"],
+            &["nosuch", "no service or tool"],
+        ),
         (&["up", "--profile", "full"], &["full", "not available"]),
     ];
     for (args, needles) in cases {

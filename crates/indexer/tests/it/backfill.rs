@@ -84,7 +84,7 @@ async fn backfills_l1_and_op_l2_then_follows_with_parity() {
 
     // Following: new blocks show up within a block time.
     for _ in 0..5 {
-        send(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x5"})).await;
+        send_mined(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x5"})).await;
         caught_up(&indexer, 1, &l2.url(), Duration::from_secs(10)).await;
     }
     parity(&pg.url(), &l2.url(), 901, Duration::ZERO).await;

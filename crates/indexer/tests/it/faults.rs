@@ -21,7 +21,7 @@ async fn survives_a_postgres_restart() {
     // Blocks made while the database is down.
     mine(&l2.url(), 300).await;
     for _ in 0..3 {
-        send(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x3"})).await;
+        send_mined(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x3"})).await;
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     let status = indexer.health().chains[0].clone();
@@ -62,7 +62,7 @@ async fn survives_the_node_going_away() {
     l2.start_again();
     assert_eq!(head(&l2.url()).await, before, "the chain was kept");
     mine(&l2.url(), 200).await;
-    send(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x3"})).await;
+    send_mined(&l2.url(), json!({"from": DEV0, "to": DEV1, "value": "0x3"})).await;
     caught_up(&indexer, 0, &l2.url(), Duration::from_secs(20)).await;
     parity(&pg.url(), &l2.url(), 901, Duration::ZERO).await;
     assert!(indexer.health().chains[0].error.is_none());

@@ -44,7 +44,7 @@ async fn reorgs_within_the_limit_are_rewound_and_reindexed() {
             "anvil_reorg keeps the height"
         );
         // The new branch grows by a block, which the indexer must link to the new branch.
-        send(&l2.url(), json!({"from": DEV2, "to": DEV1, "value": "0x9"})).await;
+        send_mined(&l2.url(), json!({"from": DEV2, "to": DEV1, "value": "0x9"})).await;
         let until = Instant::now() + Duration::from_secs(10);
         let text = loop {
             let (_, text) = http_get(&indexer, "/metrics").await;
@@ -100,7 +100,7 @@ async fn a_reorg_deeper_than_the_limit_stops_that_chain_with_a_clear_error() {
     // Nothing was rewound: the data stays as indexed, for a human to look at.
     assert_eq!(status.indexed_head, Some(indexed));
     // The other chain goes on.
-    send(&l1.url(), json!({"from": DEV0, "to": DEV1, "value": "0x1"})).await;
+    send_mined(&l1.url(), json!({"from": DEV0, "to": DEV1, "value": "0x1"})).await;
     caught_up(&indexer, 1, &l1.url(), Duration::from_secs(5)).await;
     parity(&pg.url(), &l1.url(), 900, Duration::ZERO).await;
     let (code, _) = http_get(&indexer, "/health").await;

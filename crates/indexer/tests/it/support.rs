@@ -37,15 +37,19 @@ pub(crate) async fn mine(url: &str, n: u64) {
     call(url, "anvil_mine", json!([format!("{n:#x}")])).await;
 }
 
-/// Sends `tx` from an unlocked dev account and waits for its receipt (anvil
-/// answers a send before it seals the block, so a caller that reads the head
-/// right after would miss it); returns the hash.
+/// Sends a transaction from an unlocked dev account; returns its hash.
 pub(crate) async fn send(url: &str, tx: Value) -> String {
-    let hash = call(url, "eth_sendTransaction", json!([tx]))
+    call(url, "eth_sendTransaction", json!([tx]))
         .await
         .as_str()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+/// Sends `tx` and waits for its receipt: anvil answers a send before it seals the
+/// block, so a caller that reads the head right after could miss that block.
+pub(crate) async fn send_mined(url: &str, tx: Value) -> String {
+    let hash = send(url, tx).await;
     receipt(url, &hash).await;
     hash
 }

@@ -192,9 +192,51 @@ impl Recipe {
         Ok((hash, tar))
     }
 
+    /// A cheap stand-in for the content hash: a hash of every file's path, size, modification
+    /// time and inode (no file is read). [`remembered`] maps it to the tag built from the same
+    /// files, so a warm `up` does not read hundreds of MB to find its images.
+    pub fn fingerprint(&self) -> String {
+        use std::os::unix::fs::MetadataExt;
+        let mut hasher = Sha256::new();
+        hasher.update(self.tool.as_bytes());
+        for entry in &self.entries {
+            hasher.update(entry.target.to_string_lossy().as_bytes());
+            if let Ok(m) = std::fs::metadata(&entry.source) {
+                hasher.update(m.len().to_le_bytes());
+                hasher.update(m.mtime().to_le_bytes());
+                hasher.update(m.mtime_nsec().to_le_bytes());
+                hasher.update(m.ino().to_le_bytes());
+                hasher.update(m.mode().to_le_bytes());
+            }
+        }
+        hex::encode(hasher.finalize())
+    }
+
     /// The tag of the image with content hash `hash`.
     pub fn tag(&self, hash: &str) -> String {
         format!("{LOCAL_REPOSITORY}/{}:{}", self.tool, &hash[..16])
+    }
+}
+
+/// The tag built earlier from files with this fingerprint, if opdev's cache remembers one.
+pub fn remembered(fingerprint: &str) -> Option<String> {
+    let path = crate::cache_dir()?.join("images").join(fingerprint);
+    let tag = std::fs::read_to_string(path).ok()?;
+    let tag = tag.trim();
+    tag.starts_with(LOCAL_REPOSITORY).then(|| tag.to_owned())
+}
+
+/// Remembers that files with this fingerprint built `tag` (best effort).
+pub fn remember(fingerprint: &str, tag: &str) {
+    let Some(dir) = crate::cache_dir().map(|d| d.join("images")) else {
+        return;
+    };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!(".{fingerprint}.{}", std::process::id()));
+    if std::fs::write(&tmp, tag).is_ok() {
+        let _ = std::fs::rename(&tmp, dir.join(fingerprint));
     }
 }
 

@@ -290,17 +290,33 @@ async fn build(
     };
     let tool = spec.artifact.tool.clone();
     let program = binary.clone();
-    let (recipe, hash, context) = tokio::task::spawn_blocking(move || {
+    let (recipe, fingerprint) = tokio::task::spawn_blocking(move || {
         let recipe = image::Recipe::for_program(&tool, &program)?;
-        let labels = BTreeMap::from([(LABEL_IMAGE.to_owned(), tool.clone())]);
-        let (hash, context) = recipe.context(&labels)?;
-        Ok::<_, String>((recipe, hash, context))
+        let fingerprint = recipe.fingerprint();
+        Ok::<_, String>((recipe, fingerprint))
     })
     .await
     .map_err(|e| fail(e.to_string()))?
     .map_err(fail)?;
+    // The same files as an earlier build, and its image still here: nothing to read or send.
+    if let Some(tag) = image::remembered(&fingerprint)
+        && docker.inspect_image(&tag).await.is_ok()
+    {
+        return Ok(ResolvedImage {
+            image: tag,
+            built: true,
+            cached: true,
+        });
+    }
+    let labels = BTreeMap::from([(LABEL_IMAGE.to_owned(), recipe.tool.clone())]);
+    let packer = recipe.clone();
+    let (hash, context) = tokio::task::spawn_blocking(move || packer.context(&labels))
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(fail)?;
     let tag = recipe.tag(&hash);
     if docker.inspect_image(&tag).await.is_ok() {
+        image::remember(&fingerprint, &tag);
         return Ok(ResolvedImage {
             image: tag,
             built: true,
@@ -330,6 +346,7 @@ async fn build(
         .inspect_image(&tag)
         .await
         .map_err(|e| fail(format!("the daemon did not keep {tag}: {e}")))?;
+    image::remember(&fingerprint, &tag);
     Ok(ResolvedImage {
         image: tag,
         built: true,
@@ -968,24 +985,33 @@ pub async fn remove_image(docker: &Docker, image: &str) -> Result<(), DockerErro
         .map_err(|e| DockerError::api(format!("remove image {image}"), e))
 }
 
-/// The output of a service's container through the API: the last `tail` lines, then (with
-/// `follow`) whatever comes until the container stops. Each chunk goes to `out`.
+/// The output of a service's container through the API: the last `tail` lines (or those since
+/// unix time `since`), then (with `follow`) whatever comes until the container stops. Each chunk
+/// goes to `out`.
 pub async fn container_logs(
     docker: &Docker,
     devnet: &str,
     service: &str,
     tail: usize,
     follow: bool,
+    since: Option<i64>,
     mut out: impl FnMut(&[u8]),
 ) -> Result<(), DockerError> {
     let name = container_name(devnet, service);
-    let options = LogsOptionsBuilder::default()
+    let tail = if tail == usize::MAX {
+        "all".to_owned()
+    } else {
+        tail.to_string()
+    };
+    let mut options = LogsOptionsBuilder::default()
         .follow(follow)
         .stdout(true)
         .stderr(true)
-        .tail(&tail.to_string())
-        .build();
-    let mut stream = docker.logs(&name, Some(options));
+        .tail(&tail);
+    if let Some(since) = since {
+        options = options.since(since as i32);
+    }
+    let mut stream = docker.logs(&name, Some(options.build()));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| DockerError::api(format!("read the logs of {name}"), e))?;
         out(&chunk.into_bytes());
