@@ -209,6 +209,17 @@ pub async fn prepare_images(
 pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), Error> {
     let devnet = home.devnet(&opts.settings.devnet_name()?);
     let config = resolve_config(&devnet, opts)?;
+    if config.runtime == RuntimeKind::Docker {
+        let tools = docker_tools(&config, &opts.opdev);
+        let secrets = secrets::preview(&devnet);
+        let services = opdev_profiles::services(Inputs {
+            config: &config,
+            tools: &tools,
+            secrets: &secrets,
+            root: devnet.root(),
+        })?;
+        return Ok((Plan::new(&config, services), config));
+    }
     let anvil = match tools::anvil(config.anvil_bin.as_deref(), |_| {}) {
         Ok(r) => r.path,
         Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => PathBuf::from(format!(

@@ -252,6 +252,15 @@ fn print_plan(printer: &Printer, plan: &Plan, config: &DevnetConfig) {
             spec.artifact.binary.display(),
             args.join(" ")
         ));
+        if config.runtime == opdev_spec::RuntimeKind::Docker {
+            printer.line(match &spec.artifact.image {
+                Some(image) => format!("    image: {image}"),
+                None => format!(
+                    "    image: built from {} and its libraries",
+                    spec.artifact.binary.display()
+                ),
+            });
+        }
         let ready: Vec<String> = spec.ready.iter().map(ToString::to_string).collect();
         printer.line(format!(
             "    ready: {} (within {} s)",
@@ -259,8 +268,12 @@ fn print_plan(printer: &Printer, plan: &Plan, config: &DevnetConfig) {
             spec.ready_timeout.as_secs()
         ));
         printer.line(format!(
-            "    restart: {:?}, stop: SIGTERM then SIGKILL after {} s",
+            "    restart: {:?}, stop: {} then SIGKILL after {} s",
             spec.restart,
+            match spec.stop_signal {
+                opdev_spec::StopSignal::Term => "SIGTERM",
+                opdev_spec::StopSignal::Int => "SIGINT",
+            },
             spec.stop_grace.as_secs()
         ));
     }

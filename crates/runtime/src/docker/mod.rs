@@ -420,6 +420,9 @@ impl DockerLauncher {
     /// running `holder` (a program that waits for SIGTERM), publishing `ports` on 127.0.0.1.
     /// Containers left by an earlier run of the devnet are removed first.
     pub async fn prepare(&self, holder: &ServiceSpec, ports: &[u16]) -> Result<(), DockerError> {
+        // Containers a dead supervisor left running get their stop signal first (anvil saves
+        // its state on SIGTERM), then go.
+        stop_containers(&self.docker, &self.devnet.name, Duration::from_secs(10)).await?;
         remove_containers(&self.docker, &self.devnet.name).await?;
         let network = network_name(&self.devnet.name);
         if self.docker.inspect_network(&network, None).await.is_err() {
@@ -503,49 +506,63 @@ impl DockerLauncher {
         Ok(resolved)
     }
 
-    /// The user a service's container runs as, and whether it is not the user running opdev.
-    fn user(spec: &ServiceSpec) -> (String, bool) {
+    /// The uid and gid a service's container runs as, and whether they are not the user running
+    /// opdev.
+    fn user(spec: &ServiceSpec) -> ((u32, u32), bool) {
         let uid = nix::unistd::geteuid().as_raw();
         let gid = nix::unistd::getegid().as_raw();
         if spec.unprivileged && uid == 0 {
-            (format!("{UNPRIVILEGED_ID}:{UNPRIVILEGED_ID}"), true)
+            ((UNPRIVILEGED_ID, UNPRIVILEGED_ID), true)
         } else {
-            (format!("{uid}:{gid}"), false)
+            ((uid, gid), false)
         }
     }
 
-    /// Bind mounts of a service: the devnet folder; for a service running as another user, its
-    /// data folder (given to that user), the files its arguments name elsewhere in the devnet
-    /// folder (copied into the data folder, mounted read-only at their paths), and a passwd file
-    /// naming the user (PostgreSQL looks itself up).
+    /// Bind mounts of a service: the devnet folder, or, for a service running as another user,
+    /// only its data folder (given to that user) and the files its arguments name elsewhere in
+    /// the devnet folder (copied into the data folder, mounted read-only at their paths). A
+    /// service that must not run as root also gets a passwd file naming its uid (PostgreSQL looks
+    /// itself up, and an image built from host files has no users).
     fn binds(
         &self,
         spec: &ServiceSpec,
         data: &Path,
+        user: (u32, u32),
         other_user: bool,
     ) -> Result<Vec<String>, String> {
         let root = self.devnet.root.to_string_lossy();
-        if !other_user {
-            return Ok(vec![format!("{root}:{root}")]);
-        }
         let data_text = data.to_string_lossy().into_owned();
-        let mut binds = vec![format!("{data_text}:{data_text}")];
+        let mut binds = if other_user {
+            vec![format!("{data_text}:{data_text}")]
+        } else {
+            vec![format!("{root}:{root}")]
+        };
+        if !spec.unprivileged {
+            return Ok(binds);
+        }
         let shared = data.join(".opdev");
         std::fs::create_dir_all(&shared)
             .map_err(|e| format!("create {}: {e}", shared.display()))?;
+        let (uid, gid) = user;
         let passwd = shared.join("passwd");
-        std::fs::write(
-            &passwd,
-            format!(
-                "root:x:0:0:root:/root:/sbin/nologin\nopdev:x:{UNPRIVILEGED_ID}:{UNPRIVILEGED_ID}:opdev:{data_text}:/sbin/nologin\n"
-            ),
-        )
-        .map_err(|e| format!("write {}: {e}", passwd.display()))?;
+        let mut users = String::from("root:x:0:0:root:/root:/sbin/nologin\n");
+        if uid != 0 {
+            users.push_str(&format!(
+                "opdev:x:{uid}:{gid}:opdev:{data_text}:/sbin/nologin\n"
+            ));
+        }
+        std::fs::write(&passwd, users).map_err(|e| format!("write {}: {e}", passwd.display()))?;
         let group = shared.join("group");
-        std::fs::write(&group, format!("root:x:0:\nopdev:x:{UNPRIVILEGED_ID}:\n"))
-            .map_err(|e| format!("write {}: {e}", group.display()))?;
+        let mut groups = String::from("root:x:0:\n");
+        if gid != 0 {
+            groups.push_str(&format!("opdev:x:{gid}:\n"));
+        }
+        std::fs::write(&group, groups).map_err(|e| format!("write {}: {e}", group.display()))?;
         binds.push(format!("{}:/etc/passwd:ro", passwd.display()));
         binds.push(format!("{}:/etc/group:ro", group.display()));
+        if !other_user {
+            return Ok(binds);
+        }
         let mut args: Vec<String> = spec.resolved_args(&data_text, LISTEN_ALL);
         if let Some(setup) = &spec.setup {
             args.extend(
@@ -567,7 +584,7 @@ impl DockerLauncher {
                 binds.push(format!("{}:{}:ro", copy.display(), path.display()));
             }
         }
-        chown_tree(data, UNPRIVILEGED_ID)?;
+        chown_tree(data, uid)?;
         Ok(binds)
     }
 
@@ -581,7 +598,7 @@ impl DockerLauncher {
         service: &str,
     ) -> Result<ContainerCreateBody, String> {
         let (user, other_user) = Self::user(spec);
-        let binds = self.binds(spec, data, other_user)?;
+        let binds = self.binds(spec, data, user, other_user)?;
         Ok(ContainerCreateBody {
             image: Some(image.image.clone()),
             entrypoint: Some(vec![image.program(program)]),
@@ -593,7 +610,7 @@ impl DockerLauncher {
                     .chain(["TZ=UTC".to_owned()])
                     .collect(),
             ),
-            user: Some(user),
+            user: Some(format!("{}:{}", user.0, user.1)),
             working_dir: Some(data.to_string_lossy().into_owned()),
             labels: Some(labels(&self.devnet.name, service)),
             host_config: Some(HostConfig {
