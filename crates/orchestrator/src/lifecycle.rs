@@ -182,10 +182,12 @@ pub async fn prepare_images(
             let _ = tx.send(line);
         });
         let task = tokio::spawn(async move {
-            for spec in &specs {
-                opdev_runtime::docker::ensure_image(&docker, spec, &progress).await?;
+            let mut resolved = Vec::new();
+            for spec in specs {
+                let image = opdev_runtime::docker::ensure_image(&docker, &spec, &progress).await?;
+                resolved.push((spec.artifact, image));
             }
-            Ok::<_, Error>(())
+            Ok::<_, Error>(resolved)
         });
         while let Some(line) = rx.recv().await {
             note(&line);
@@ -199,7 +201,20 @@ pub async fn prepare_images(
     if result.is_err() && prepared.created {
         let _ = std::fs::remove_dir_all(prepared.devnet.root());
     }
+    // The supervisor runs exactly these images (built ones by tag, so it need not read the
+    // programs again to find them).
+    for spec in &mut prepared.plan.services {
+        if let Some((_, image)) = result
+            .as_ref()
+            .ok()
+            .and_then(|r| r.iter().find(|(a, _)| *a == spec.artifact))
+        {
+            spec.artifact.image = Some(image.image.clone());
+        }
+    }
     result?;
+    let services = serde_json::to_vec_pretty(&prepared.plan.services).expect("specs serialize");
+    write_private(&prepared.devnet.services_path(), &services)?;
     prepared.timings.push(("images".to_owned(), t.elapsed()));
     Ok(())
 }

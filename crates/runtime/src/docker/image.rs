@@ -19,6 +19,11 @@ use sha2::{Digest, Sha256};
 /// Repository of the images opdev builds.
 pub const LOCAL_REPOSITORY: &str = "opdev-local";
 
+/// Whether `image` is one opdev built from host files (so its programs keep their host paths).
+pub fn is_local(image: &str) -> bool {
+    image.starts_with(&format!("{LOCAL_REPOSITORY}/"))
+}
+
 /// One file of an image: where it is on the host, where it goes in the image.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {

@@ -212,7 +212,7 @@ pub async fn ensure_image(
             if docker.inspect_image(image).await.is_ok() {
                 return Ok(ResolvedImage {
                     image: image.clone(),
-                    built: false,
+                    built: image::is_local(image),
                     cached: true,
                 });
             }
@@ -498,7 +498,23 @@ impl DockerLauncher {
         if let Some(found) = self.images.lock().expect("images lock").get(&key) {
             return Ok(found.clone());
         }
-        let resolved = ensure_image(&self.docker, spec, &self.progress).await?;
+        let resolved = match &spec.artifact.image {
+            // An image `up` built for this spec: use it while it exists, else build it again.
+            Some(tag) if image::is_local(tag) => {
+                if self.docker.inspect_image(tag).await.is_ok() {
+                    ResolvedImage {
+                        image: tag.clone(),
+                        built: true,
+                        cached: true,
+                    }
+                } else {
+                    let mut rebuild = spec.clone();
+                    rebuild.artifact.image = None;
+                    ensure_image(&self.docker, &rebuild, &self.progress).await?
+                }
+            }
+            _ => ensure_image(&self.docker, spec, &self.progress).await?,
+        };
         self.images
             .lock()
             .expect("images lock")
@@ -843,9 +859,7 @@ async fn remove_container(docker: &Docker, name: &str) {
 
 async fn remove_containers(docker: &Docker, devnet: &str) -> Result<usize, DockerError> {
     let containers = list_containers(docker, devnet).await?;
-    for c in &containers {
-        remove_container(docker, &c.name).await;
-    }
+    futures::future::join_all(containers.iter().map(|c| remove_container(docker, &c.name))).await;
     Ok(containers.len())
 }
 
