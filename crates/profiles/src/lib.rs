@@ -195,3 +195,82 @@ pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use opdev_spec::{RuntimeKind, Settings};
+
+    use super::*;
+
+    fn specs(settings: Settings) -> Result<Vec<ServiceSpec>, ProfileError> {
+        let config = DevnetConfig::new(&settings).unwrap();
+        let (tools, secrets) = test_inputs(&config);
+        services(Inputs {
+            config: &config,
+            tools: &tools,
+            secrets: &secrets,
+            root: std::path::Path::new("/d"),
+        })
+    }
+
+    fn artifact(specs: &[ServiceSpec], name: &str) -> Artifact {
+        specs
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .artifact
+            .clone()
+    }
+
+    use opdev_spec::Artifact;
+
+    #[test]
+    fn docker_images_come_from_service_then_tool_then_binary_then_the_table() {
+        let specs = specs(Settings {
+            runtime: Some(RuntimeKind::Docker),
+            l2: Some(2),
+            images: Some(BTreeMap::from([
+                ("anvil".into(), "my/anvil:1".into()),
+                ("l2-2".into(), "my/l2:2".into()),
+            ])),
+            binaries: Some(BTreeMap::from([(
+                "postgres".into(),
+                "/opt/pg/bin/postgres".into(),
+            )])),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(artifact(&specs, "l1").image.as_deref(), Some("my/anvil:1"));
+        assert_eq!(artifact(&specs, "l2-2").image.as_deref(), Some("my/l2:2"));
+        let pg = artifact(&specs, "postgres");
+        assert_eq!(pg.image, None, "a binary means: build an image from it");
+        assert_eq!(pg.binary, std::path::Path::new("/opt/pg/bin/postgres"));
+        assert_eq!(
+            artifact(&specs, "indexer").image,
+            None,
+            "opdev's own: built"
+        );
+        assert_eq!(
+            artifact(&specs, "prometheus").image.as_deref(),
+            opdev_spec::images::default_image("prometheus")
+        );
+    }
+
+    #[test]
+    fn native_specs_name_no_image_and_unknown_names_are_refused() {
+        let native = specs(Settings::default()).unwrap();
+        assert!(native.iter().all(|s| s.artifact.image.is_none()));
+        let err = specs(Settings {
+            binaries: Some(BTreeMap::from([("l9".into(), "/bin/true".into())])),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("l9") && err.contains("l2-1") && err.contains("anvil"),
+            "{err}"
+        );
+    }
+}
