@@ -420,6 +420,13 @@ fn floor(anvil: &Path, l2: u32, block_time: u64) -> Result<(Duration, Duration, 
             ])
             .arg("--state")
             .arg(dir.join(format!("state-{i}.json")))
+            // The same bounded on-disk history as opdev's chains.
+            .arg("--cache-path")
+            .arg(dir.join(format!("history-{i}")))
+            .args([
+                "--max-persisted-states",
+                &opdev_profiles::lite::HISTORY_STATES.to_string(),
+            ])
             .args([
                 "--state-interval",
                 "10",

@@ -3,7 +3,10 @@
 //! with backoff, logs) with a different launcher: [`native`] runs host processes, [`docker`]
 //! runs containers through the Docker Engine API.
 
-use std::{future::Future, path::PathBuf};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+};
 
 use opdev_spec::ServiceSpec;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,25 @@ pub fn cache_dir() -> Option<PathBuf> {
     var("XDG_CACHE_HOME")
         .map(|d| d.join("opdev"))
         .or_else(|| var("HOME").map(|h| h.join(".cache/opdev")))
+}
+
+/// Gives `dir` and everything under it to `id` (uid and gid).
+pub(crate) fn chown_tree(dir: &Path, id: u32) -> Result<(), String> {
+    let owner = Some(nix::unistd::Uid::from_raw(id));
+    let group = Some(nix::unistd::Gid::from_raw(id));
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        nix::unistd::chown(&p, owner, group).map_err(|e| format!("chown {}: {e}", p.display()))?;
+        if p.is_dir() && !p.is_symlink() {
+            for entry in std::fs::read_dir(&p)
+                .map_err(|e| format!("read {}: {e}", p.display()))?
+                .flatten()
+            {
+                stack.push(entry.path());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The life-cycle state of one service.

@@ -60,6 +60,15 @@ impl Launcher for NativeLauncher {
 
 /// Runs the spec's setup command unless what it creates exists; its output goes to the log.
 async fn setup(spec: &ServiceSpec, data: &Path, log: &SharedLog) -> Result<(), String> {
+    if spec.unprivileged && nix::unistd::geteuid().is_root() {
+        // Run by root, the program runs as uid 1000 mapped onto root (see `command_line`), so
+        // its files must be root's. The Docker runtime gives them to uid 1000: take them back
+        // when a devnet moves from Docker to native.
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::metadata(data).is_ok_and(|m| m.uid() != 0) {
+            crate::chown_tree(data, 0)?;
+        }
+    }
     let Some(setup) = &spec.setup else {
         return Ok(());
     };

@@ -538,6 +538,15 @@ impl ServiceActor {
         let log_start = std::fs::metadata(&self.log_path)
             .map(|m| m.len())
             .unwrap_or(0);
+        let data_text = self.data.to_string_lossy().into_owned();
+        for scratch in &self.spec.scratch {
+            let path = PathBuf::from(scratch.replace(opdev_spec::DATA_DIR, &data_text));
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return RunEnd::SpawnFailed(format!("empty {}: {e}", path.display())),
+            }
+        }
         let launched = self
             .launcher
             .launch(&self.spec, &self.data, self.log.clone())

@@ -57,6 +57,10 @@ pub struct ServiceSpec {
     /// (PostgreSQL's `initdb`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<Setup>,
+    /// Folders (with [`DATA_DIR`]) emptied before every start: a program's caches that are
+    /// worthless after a restart and would otherwise pile up (anvil's on-disk state history).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scratch: Vec<String>,
 }
 
 /// A command that prepares a service's data once.
@@ -99,6 +103,7 @@ impl ServiceSpec {
             unprivileged: false,
             stop_signal: StopSignal::Term,
             setup: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -120,6 +125,12 @@ impl ServiceSpec {
     /// Adds a setup command run once before the first start.
     pub fn with_setup(mut self, setup: Setup) -> Self {
         self.setup = Some(setup);
+        self
+    }
+
+    /// Adds a folder emptied before every start.
+    pub fn with_scratch(mut self, path: impl Into<String>) -> Self {
+        self.scratch.push(path.into());
         self
     }
 

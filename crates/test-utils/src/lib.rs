@@ -176,6 +176,7 @@ pub struct TestAnvil {
     child: Option<Child>,
     args: Vec<String>,
     log: tempfile::NamedTempFile,
+    history: tempfile::TempDir,
     /// Its port.
     pub port: u16,
 }
@@ -187,6 +188,7 @@ impl TestAnvil {
             child: None,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             log: tempfile::NamedTempFile::new().unwrap(),
+            history: tempfile::tempdir().unwrap(),
             port: free_port(),
         };
         anvil.spawn();
@@ -196,8 +198,12 @@ impl TestAnvil {
     fn spawn(&mut self) {
         let bin = anvil_bin();
         let log = self.log.reopen().unwrap();
+        // State history goes to a folder of this test, not ~/.foundry (which a killed anvil
+        // leaves behind: gigabytes after long test chains).
+        let history = self.history.path().to_string_lossy().into_owned();
         let mut child = Command::new(bin)
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--cache-path", &history, "--max-persisted-states", "256"])
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

@@ -211,7 +211,28 @@ async fn docker_devnet_up_smoke_kill_down_resume_purge_beside_a_native_one() {
         .await
         .unwrap();
     assert!(running.is_empty(), "nothing runs after down: {running:?}");
-    let again = env.run(&["up"]);
+    // The same devnet folder means the same on the native runtime: switch, resume, switch back.
+    let native_up = env.run(&["up", "--runtime", "native"]);
+    assert!(native_up.status.success(), "{}", text(&native_up));
+    let l2_native = env.rpcs()[1].1.clone();
+    assert!(head(&l2_native).await >= head_before, "resumed natively");
+    assert_eq!(
+        opdev_chain::smoke::counter_value(&l2_native, counter)
+            .await
+            .unwrap(),
+        U256::from(1)
+    );
+    assert!(
+        env.status()["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "ready" || s["state"] == "done"),
+        "PostgreSQL and the rest run natively on the Docker devnet's data: {}",
+        env.status()
+    );
+    env.ok(&["down"]);
+    let again = env.run(&["up", "--runtime", "docker"]);
     assert!(again.status.success(), "{}", text(&again));
     assert!(
         !stderr(&again).contains("building image"),

@@ -221,3 +221,49 @@ async fn three_l2s_with_consecutive_ids_and_status_json_keys() {
     assert_eq!(list[0]["name"], "three");
     assert_eq!(list[0]["state"], "running");
 }
+
+/// Files of a chain's on-disk state history.
+fn history_files(env: &Env, chain: &str) -> usize {
+    std::fs::read_dir(env.devnet_dir().join("data").join(chain).join("history"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn chain_history_stays_in_the_devnet_folder_bounded_and_is_emptied_at_start() {
+    let env = Env::new("history");
+    env.json(&[
+        "up",
+        "--ports",
+        "auto",
+        "--no-indexer",
+        "--no-faucet",
+        "--no-monitoring",
+    ]);
+    // OP-mode states are the larger ones, which anvil moves to disk soonest.
+    let l2 = env.rpcs()[1].1.clone();
+    let provider = ProviderBuilder::new().connect_http(l2.parse().unwrap());
+    // 4,000 blocks: far more than the history keeps.
+    let _: serde_json::Value = provider
+        .raw_request("anvil_mine".into(), (4000u64,))
+        .await
+        .unwrap();
+    let limit = opdev_profiles::lite::HISTORY_STATES as usize;
+    assert!(
+        eventually(15, async || history_files(&env, "l2-1") > 0).await,
+        "anvil writes its state history into the devnet folder"
+    );
+    assert!(
+        history_files(&env, "l2-1") <= limit + 1,
+        "at most {limit} states on disk: {}",
+        history_files(&env, "l2-1")
+    );
+    env.ok(&["down"]);
+    let before = history_files(&env, "l2-1");
+    assert!(before > 0);
+    env.json(&["up"]);
+    assert!(
+        history_files(&env, "l2-1") < before,
+        "a start empties the old history ({before} files before)"
+    );
+}

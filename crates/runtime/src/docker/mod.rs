@@ -600,7 +600,7 @@ impl DockerLauncher {
                 binds.push(format!("{}:{}:ro", copy.display(), path.display()));
             }
         }
-        chown_tree(data, uid)?;
+        crate::chown_tree(data, uid)?;
         Ok(binds)
     }
 
@@ -1046,25 +1046,6 @@ pub async fn container_logs(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| DockerError::api(format!("read the logs of {name}"), e))?;
         out(&chunk.into_bytes());
-    }
-    Ok(())
-}
-
-/// Gives `dir` and everything under it to `id` (uid and gid).
-fn chown_tree(dir: &Path, id: u32) -> Result<(), String> {
-    let owner = Some(nix::unistd::Uid::from_raw(id));
-    let group = Some(nix::unistd::Gid::from_raw(id));
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        nix::unistd::chown(&p, owner, group).map_err(|e| format!("chown {}: {e}", p.display()))?;
-        if p.is_dir() && !p.is_symlink() {
-            for entry in std::fs::read_dir(&p)
-                .map_err(|e| format!("read {}: {e}", p.display()))?
-                .flatten()
-            {
-                stack.push(entry.path());
-            }
-        }
     }
     Ok(())
 }
