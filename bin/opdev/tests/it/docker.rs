@@ -191,12 +191,35 @@ async fn docker_devnet_up_smoke_kill_down_resume_purge_beside_a_native_one() {
         "the indexer follows both chains"
     );
 
-    // Logs come through the API.
+    // Logs come through the API, and --follow shows new output as it comes.
     let logs = env.ok(&["logs", "l1", "--tail", "50"]);
     assert!(
         String::from_utf8_lossy(&logs.stdout).contains("eth_"),
         "{}",
         text(&logs)
+    );
+    let mut follow = env
+        .cmd(&["logs", "l2-1", "--tail", "0", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("eth_chainId"))
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let probe = opdev_chain::rpc::Probe::new(&env.rpcs()[1].1).unwrap();
+    let _ = probe.chain_id().await;
+    let seen = eventually(10, async || reader.is_finished()).await;
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert!(
+        seen && reader.join().unwrap().is_some(),
+        "logs --follow shows a call made after it started"
     );
 
     // down stops every container (state saved), up resumes it.
