@@ -224,37 +224,31 @@ pub async fn prepare_images(
 pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), Error> {
     let devnet = home.devnet(&opts.settings.devnet_name()?);
     let config = resolve_config(&devnet, opts)?;
-    if config.runtime == RuntimeKind::Docker {
-        let tools = docker_tools(&config, &opts.opdev);
-        let secrets = secrets::preview(&devnet);
-        let services = opdev_profiles::services(Inputs {
-            config: &config,
-            tools: &tools,
-            secrets: &secrets,
-            root: devnet.root(),
-        })?;
-        return Ok((Plan::new(&config, services), config));
-    }
-    let anvil = match tools::anvil(config.anvil_bin.as_deref(), |_| {}) {
-        Ok(r) => r.path,
-        Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => PathBuf::from(format!(
-            "anvil (to be installed {})",
-            opdev_spec::versions::ANVIL.version
-        )),
-        Err(e) => return Err(e),
-    };
-    let postgres = if config.runs_postgres() {
-        Some(tools::postgres_bin_dir()?)
+    let tools = if config.runtime == RuntimeKind::Docker {
+        docker_tools(&config, &opts.opdev)
     } else {
-        None
-    };
-    let (prometheus, alertmanager) = tools::monitoring(config.monitoring).unwrap_or((None, None));
-    let tools = Tools {
-        anvil,
-        opdev: opts.opdev.clone(),
-        postgres,
-        prometheus,
-        alertmanager,
+        let anvil = match tools::anvil(config.anvil_bin.as_deref(), |_| {}) {
+            Ok(r) => r.path,
+            Err(Error::ToolMissing { .. }) if config.anvil_bin.is_none() => PathBuf::from(format!(
+                "anvil (to be installed {})",
+                opdev_spec::versions::ANVIL.version
+            )),
+            Err(e) => return Err(e),
+        };
+        let postgres = if config.runs_postgres() {
+            Some(tools::postgres_bin_dir()?)
+        } else {
+            None
+        };
+        let (prometheus, alertmanager) =
+            tools::monitoring(config.monitoring).unwrap_or((None, None));
+        Tools {
+            anvil,
+            opdev: opts.opdev.clone(),
+            postgres,
+            prometheus,
+            alertmanager,
+        }
     };
     let secrets = secrets::preview(&devnet);
     let services = opdev_profiles::services(Inputs {

@@ -72,19 +72,12 @@ async fn setup(spec: &ServiceSpec, data: &Path, log: &SharedLog) -> Result<(), S
     let Some(setup) = &spec.setup else {
         return Ok(());
     };
-    let data_text = data.to_string_lossy().into_owned();
-    let creates = setup.creates.replace(opdev_spec::DATA_DIR, &data_text);
-    if Path::new(&creates).exists() {
+    let Some(args) = setup.pending_args(&data.to_string_lossy()) else {
         return Ok(());
-    }
+    };
     if let Ok(mut log) = log.lock() {
         let _ = log.note(&format!("setup: {}", setup.program.display()));
     }
-    let args = setup
-        .args
-        .iter()
-        .map(|a| a.replace(opdev_spec::DATA_DIR, &data_text))
-        .collect();
     let (program, args) = command_line(&setup.program, args, spec.unprivileged)?;
     let output = Command::new(program)
         .args(args)

@@ -74,6 +74,22 @@ pub struct Setup {
     pub creates: String,
 }
 
+impl Setup {
+    /// The arguments to run it with, `{data}` resolved to `data_dir`; `None` when what it
+    /// creates exists already (the setup is done).
+    pub fn pending_args(&self, data_dir: &str) -> Option<Vec<String>> {
+        if std::path::Path::new(&self.creates.replace(DATA_DIR, data_dir)).exists() {
+            return None;
+        }
+        Some(
+            self.args
+                .iter()
+                .map(|a| a.replace(DATA_DIR, data_dir))
+                .collect(),
+        )
+    }
+}
+
 /// The signal that starts a graceful stop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -348,6 +364,27 @@ mod tests {
             .with_ready(WaitFor::BlocksAdvancing { port: "rpc".into() });
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<ServiceSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn setup_is_pending_until_what_it_creates_exists() {
+        let dir = std::env::temp_dir().join(format!("opdev-setup-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let data = dir.to_string_lossy().into_owned();
+        let setup = Setup {
+            program: "/bin/initdb".into(),
+            args: vec!["-D".into(), "{data}/pg".into()],
+            creates: "{data}/pg/PG_VERSION".into(),
+        };
+        assert_eq!(
+            setup.pending_args(&data),
+            Some(vec!["-D".to_owned(), format!("{data}/pg")])
+        );
+        std::fs::create_dir_all(dir.join("pg")).unwrap();
+        std::fs::write(dir.join("pg/PG_VERSION"), "15").unwrap();
+        assert_eq!(setup.pending_args(&data), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

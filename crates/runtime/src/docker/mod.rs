@@ -671,18 +671,12 @@ impl DockerLauncher {
         let Some(setup) = &spec.setup else {
             return Ok(());
         };
-        let data_text = data.to_string_lossy().into_owned();
-        if Path::new(&setup.creates.replace(opdev_spec::DATA_DIR, &data_text)).exists() {
+        let Some(args) = setup.pending_args(&data.to_string_lossy()) else {
             return Ok(());
-        }
+        };
         if let Ok(mut log) = log.lock() {
             let _ = log.note(&format!("setup: {} (container)", setup.program.display()));
         }
-        let args = setup
-            .args
-            .iter()
-            .map(|a| a.replace(opdev_spec::DATA_DIR, &data_text))
-            .collect();
         let service = format!("{}-setup", spec.name);
         let name = self.name(&service);
         let body = self.body(spec, image, &setup.program, args, data, &service)?;
