@@ -44,14 +44,12 @@ pub struct ServeArgs {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL.
-    #[error(
-        "bad --chain {0:?}: expected NAME=CHAIN_ID=RPC_URL (e.g. l2=901=http://127.0.0.1:9545)"
-    )]
-    Chain(String),
-    /// Two chains share a name or an id.
-    #[error("chain {0:?} is given twice")]
-    Duplicate(String),
+    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL, or repeats a name or chain id.
+    #[error("bad --chain: {0}")]
+    Chain(#[from] opdev_spec::endpoint::EndpointError),
+    /// No `--chain` at all.
+    #[error("no chain to show: give at least one --chain NAME=CHAIN_ID=RPC_URL")]
+    NoChain,
     /// The listen address does not parse.
     #[error("bad --listen {0:?}: expected IP:PORT")]
     Listen(String),
@@ -111,13 +109,7 @@ impl TryFrom<ServeArgs> for Config {
     type Error = ConfigError;
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
-        let chains: Vec<ChainSpec> = opdev_spec::endpoint::parse_all(&args.chains)
-            .map_err(|e| match e {
-                opdev_spec::endpoint::EndpointError::Duplicate { value } => {
-                    ConfigError::Duplicate(value)
-                }
-                other => ConfigError::Chain(other.to_string()),
-            })?
+        let chains: Vec<ChainSpec> = opdev_spec::endpoint::parse_all(&args.chains)?
             .into_iter()
             .map(ChainSpec::from)
             .collect();
@@ -178,7 +170,7 @@ impl Explorer {
 /// Binds the listener, then serves until `stop` is cancelled.
 pub async fn start(config: Config, stop: CancellationToken) -> Result<Explorer, ConfigError> {
     if config.chains.is_empty() {
-        return Err(ConfigError::Chain(String::new()));
+        return Err(ConfigError::NoChain);
     }
     let state = AppState {
         chains: Arc::new(config.chains),

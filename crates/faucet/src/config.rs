@@ -27,17 +27,9 @@ pub const DEFAULT_IP_CLAIMS: u32 = 100;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A `--chain` value is not `NAME=CHAIN_ID=RPC_URL`.
-    #[error("read --chain {value:?}: {reason} (expected NAME=CHAIN_ID=RPC_URL)")]
-    Chain {
-        /// The value given.
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Two `--chain` values have the same chain id.
-    #[error("read --chain: chain id {0} is given twice")]
-    DuplicateChain(u64),
+    /// A `--chain` value is not `NAME=CHAIN_ID=RPC_URL`, or repeats a name or chain id.
+    #[error("read --chain: {0}")]
+    Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// A `--amount` value is not `CHAIN_ID=ETH`, or names no configured chain.
     #[error("read --amount {value:?}: {reason} (expected CHAIN_ID=ETH, e.g. 901=0.5)")]
     Amount {
@@ -226,14 +218,15 @@ impl Config {
                 value: args.default_amount.clone(),
                 reason,
             })?;
-        let mut chains: Vec<ChainConfig> = Vec::new();
-        for value in &args.chains {
-            let chain = parse_chain(value, default_amount)?;
-            if chains.iter().any(|c| c.chain_id == chain.chain_id) {
-                return Err(ConfigError::DuplicateChain(chain.chain_id));
-            }
-            chains.push(chain);
-        }
+        let mut chains: Vec<ChainConfig> = opdev_spec::endpoint::parse_all(&args.chains)?
+            .into_iter()
+            .map(|c| ChainConfig {
+                name: c.name,
+                chain_id: c.chain_id,
+                rpc_url: c.rpc_url,
+                amount: default_amount,
+            })
+            .collect();
         for value in &args.amounts {
             let bad = |reason: String| ConfigError::Amount {
                 value: value.clone(),
@@ -302,21 +295,6 @@ fn parse_eth(eth: &str) -> Result<U256, String> {
         return Err("amount must be more than 0".into());
     }
     Ok(wei)
-}
-
-fn parse_chain(value: &str, amount: U256) -> Result<ChainConfig, ConfigError> {
-    let c: opdev_spec::ChainEndpoint = value.parse().map_err(
-        |e: opdev_spec::endpoint::EndpointError| ConfigError::Chain {
-            value: value.into(),
-            reason: e.to_string(),
-        },
-    )?;
-    Ok(ChainConfig {
-        name: c.name,
-        chain_id: c.chain_id,
-        rpc_url: c.rpc_url,
-        amount,
-    })
 }
 
 #[cfg(test)]

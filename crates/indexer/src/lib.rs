@@ -56,14 +56,9 @@ pub struct ServeArgs {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL.
-    #[error(
-        "bad --chain {0:?}: expected NAME=CHAIN_ID=RPC_URL (e.g. l2=901=http://127.0.0.1:9545)"
-    )]
-    Chain(String),
-    /// Two chains share a name or an id.
-    #[error("chain {0:?} is given twice")]
-    Duplicate(String),
+    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL, or repeats a name or chain id.
+    #[error("bad --chain: {0}")]
+    Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// The listen address does not parse.
     #[error("bad --listen {0:?}: expected IP:PORT")]
     Listen(String),
@@ -117,12 +112,7 @@ impl TryFrom<ServeArgs> for Config {
     type Error = ConfigError;
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
-        let chains = opdev_spec::endpoint::parse_all(&args.chains).map_err(|e| match e {
-            opdev_spec::endpoint::EndpointError::Duplicate { value } => {
-                ConfigError::Duplicate(value)
-            }
-            other => ConfigError::Chain(other.to_string()),
-        })?;
+        let chains = opdev_spec::endpoint::parse_all(&args.chains)?;
         if args.batch_size == 0 || args.batch_size > 10_000 {
             return Err(ConfigError::Range("--batch-size must be 1..=10000"));
         }

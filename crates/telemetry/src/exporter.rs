@@ -11,7 +11,6 @@ use std::{
     collections::BTreeMap,
     net::SocketAddr,
     path::{Path, PathBuf},
-    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicI64, AtomicU64},
@@ -81,34 +80,8 @@ impl ServeArgs {
     }
 }
 
-/// A chain to probe: `NAME=CHAIN_ID=RPC_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainEndpoint {
-    /// Service name (`chain` label).
-    pub name: String,
-    /// Configured chain id (`chain_id` label).
-    pub chain_id: u64,
-    /// HTTP JSON-RPC URL.
-    pub rpc_url: String,
-}
-
-impl FromStr for ChainEndpoint {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let c: opdev_spec::ChainEndpoint =
-            s.parse()
-                .map_err(|e: opdev_spec::endpoint::EndpointError| Error::ChainArg {
-                    value: s.into(),
-                    reason: e.to_string(),
-                })?;
-        Ok(Self {
-            name: c.name,
-            chain_id: c.chain_id,
-            rpc_url: c.rpc_url,
-        })
-    }
-}
+/// A chain to probe: `NAME=CHAIN_ID=RPC_URL` (the one parser of `--chain` values).
+pub use opdev_spec::ChainEndpoint;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChainLabels {

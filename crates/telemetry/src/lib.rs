@@ -33,13 +33,8 @@ pub use rules::Alert;
 #[non_exhaustive]
 pub enum Error {
     /// A `--chain` argument is not `NAME=CHAIN_ID=RPC_URL`.
-    #[error("parse --chain {value:?}: {reason} (expected NAME=CHAIN_ID=RPC_URL)")]
-    ChainArg {
-        /// The argument as given.
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("bad --chain: {0}")]
+    Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// The HTTP listener could not bind.
     #[error("listen on {addr}: {source}")]
     Bind {
