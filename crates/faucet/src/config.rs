@@ -28,7 +28,7 @@ pub const DEFAULT_IP_CLAIMS: u32 = 100;
 #[non_exhaustive]
 pub enum ConfigError {
     /// A `--chain` value is not `NAME=CHAIN_ID=RPC_URL`, or repeats a name or chain id.
-    #[error("read --chain: {0}")]
+    #[error(transparent)]
     Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// A `--amount` value is not `CHAIN_ID=ETH`, or names no configured chain.
     #[error("read --amount {value:?}: {reason} (expected CHAIN_ID=ETH, e.g. 901=0.5)")]

@@ -56,8 +56,9 @@ pub struct ServeArgs {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL, or repeats a name or chain id.
-    #[error("bad --chain: {0}")]
+    /// A `--chain` value is not NAME=CHAIN_ID=RPC_URL, or repeats a name or chain id (the
+    /// message says which).
+    #[error(transparent)]
     Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// The listen address does not parse.
     #[error("bad --listen {0:?}: expected IP:PORT")]

@@ -33,7 +33,7 @@ pub use rules::Alert;
 #[non_exhaustive]
 pub enum Error {
     /// A `--chain` argument is not `NAME=CHAIN_ID=RPC_URL`.
-    #[error("bad --chain: {0}")]
+    #[error(transparent)]
     Chain(#[from] opdev_spec::endpoint::EndpointError),
     /// The HTTP listener could not bind.
     #[error("listen on {addr}: {source}")]
