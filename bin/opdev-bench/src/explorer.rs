@@ -8,75 +8,34 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use opdev_test_utils::{TestAnvil, TestPostgres};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
+
+use crate::chain::{deploy_counter, fill, quantity, rpc};
 
 /// Blocks that carry transactions (the rest are empty).
 const BUSY_BLOCKS: u64 = 2_000;
 /// Transactions per busy block.
 const TXS_PER_BLOCK: u64 = 3;
 
-async fn rpc(url: &str, method: &'static str, params: Value) -> Result<Value> {
-    let client = alloy::rpc::client::RpcClient::new_http(url.parse()?);
-    Ok(client.request::<_, Value>(method, params).await?)
-}
-
-fn quantity(v: &Value) -> Result<u64> {
-    let s = v.as_str().context("a quantity")?;
-    Ok(u64::from_str_radix(s.trim_start_matches("0x"), 16)?)
-}
-
 /// Fills the chain; returns the head, the Counter's address and the senders.
 async fn build(url: &str, blocks: u64) -> Result<(u64, String, Vec<String>)> {
-    let accounts = opdev_chain::accounts::derive(
-        "test test test test test test test test test test test junk",
-        10,
-    )?;
-    let senders: Vec<String> = accounts
-        .iter()
-        .map(|a| a.address.to_string().to_lowercase())
-        .collect();
-    let code = format!("0x{}", opdev_chain::smoke::COUNTER_BYTECODE_HEX.trim());
-    let hash = rpc(
+    let (senders, counter) = deploy_counter(url).await?;
+    let senders: Vec<String> = senders.iter().map(|s| s.to_lowercase()).collect();
+    let counter = counter.to_lowercase();
+    let mut nonces = [0u64; 9];
+    fill(
         url,
-        "eth_sendTransaction",
-        json!([{"from": senders[9], "data": code, "gas": "0x100000"}]),
+        &senders,
+        &counter,
+        &mut nonces,
+        BUSY_BLOCKS,
+        TXS_PER_BLOCK,
+        |t| t == 2,
     )
     .await?;
-    let receipt = rpc(url, "eth_getTransactionReceipt", json!([hash])).await?;
-    let counter = receipt["contractAddress"]
-        .as_str()
-        .context("the Counter was deployed")?
-        .to_lowercase();
-    rpc(url, "evm_setAutomine", json!([false])).await?;
-    let client = alloy::rpc::client::RpcClient::new_http(url.parse()?);
-    let mut nonces = [0u64; 9];
-    for b in 0..BUSY_BLOCKS {
-        let mut batch = alloy::rpc::client::BatchRequest::new(&client);
-        let mut waiters = Vec::new();
-        for t in 0..TXS_PER_BLOCK {
-            let k = ((b * TXS_PER_BLOCK + t) % 9) as usize;
-            let tx = if t == 2 {
-                json!({"from": senders[k], "to": senders[(k + 1) % 9], "value": "0x1",
-                       "nonce": format!("{:#x}", nonces[k]), "gas": "0x5208",
-                       "maxFeePerGas": "0x77359400", "maxPriorityFeePerGas": "0x1"})
-            } else {
-                json!({"from": senders[k], "to": counter, "data": "0xd09de08a",
-                       "nonce": format!("{:#x}", nonces[k]), "gas": "0x20000",
-                       "maxFeePerGas": "0x77359400", "maxPriorityFeePerGas": "0x1"})
-            };
-            nonces[k] += 1;
-            waiters.push(batch.add_call::<_, Value>("eth_sendTransaction", &(tx,))?);
-        }
-        batch.send().await?;
-        for w in waiters {
-            w.await?;
-        }
-        rpc(url, "evm_mine", json!([])).await?;
-    }
-    rpc(url, "evm_setAutomine", json!([true])).await?;
     let head = quantity(&rpc(url, "eth_blockNumber", json!([])).await?)?;
     if head + 1 < blocks {
         rpc(

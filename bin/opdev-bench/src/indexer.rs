@@ -11,8 +11,10 @@ use anyhow::{Context, Result, ensure};
 use futures::StreamExt;
 use opdev_indexer::{ChainState, Config, ServeArgs, rpc::Rpc, verify};
 use opdev_test_utils::{TestAnvil, TestPostgres};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
+
+use crate::chain::{deploy_counter, fill, quantity, rpc};
 
 /// Deadline of one measurement.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -140,11 +142,6 @@ pub(crate) fn run(
     Ok(())
 }
 
-async fn rpc(url: &str, method: &'static str, params: Value) -> Result<Value> {
-    let client = alloy::rpc::client::RpcClient::new_http(url.parse()?);
-    Ok(client.request::<_, Value>(method, params).await?)
-}
-
 /// Fills the chain: `blocks` blocks of `txs_per_block` transactions each (Counter `increment`
 /// calls that emit a log, and every fifth a transfer), or empty blocks. Returns the head and
 /// the number of transactions.
@@ -152,76 +149,30 @@ async fn build(url: &str, shape: &Shape) -> Result<(u64, u64)> {
     if shape.txs_per_block == 0 {
         rpc(url, "anvil_mine", json!([format!("{:#x}", shape.blocks)])).await?;
         let head = rpc(url, "eth_blockNumber", json!([])).await?;
-        return Ok((parse_quantity(&head)?, 0));
+        return Ok((quantity(&head)?, 0));
     }
-    let accounts = opdev_chain::accounts::derive(
-        "test test test test test test test test test test test junk",
-        10,
-    )?;
-    let senders: Vec<String> = accounts.iter().map(|a| a.address.to_string()).collect();
     // One Counter, deployed by the last account.
-    let code = format!("0x{}", opdev_chain::smoke::COUNTER_BYTECODE_HEX.trim());
-    let hash = rpc(
-        url,
-        "eth_sendTransaction",
-        json!([{"from": senders[9], "data": code, "gas": "0x100000"}]),
-    )
-    .await?;
-    let mut receipt = Value::Null;
-    for _ in 0..200 {
-        receipt = rpc(url, "eth_getTransactionReceipt", json!([hash])).await?;
-        if !receipt.is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let counter = receipt["contractAddress"]
-        .as_str()
-        .context("the Counter was deployed")?
-        .to_owned();
-    let increment = "0xd09de08a";
-    rpc(url, "evm_setAutomine", json!([false])).await?;
-    let client = alloy::rpc::client::RpcClient::new_http(url.parse()?);
-    let mut txs = 1;
+    let (senders, counter) = deploy_counter(url).await?;
     let mut nonces = vec![0u64; senders.len()];
     for (i, s) in senders.iter().enumerate() {
         let n = rpc(url, "eth_getTransactionCount", json!([s, "pending"])).await?;
-        nonces[i] = parse_quantity(&n)?;
+        nonces[i] = quantity(&n)?;
     }
-    // Blocks are made in groups: the group's transactions in one batch request, then one
-    // evm_mine per block would mix them; instead each block is sent then mined.
-    for b in 0..shape.blocks.saturating_sub(2) {
-        let mut batch = alloy::rpc::client::BatchRequest::new(&client);
-        let mut waiters = Vec::new();
-        for t in 0..shape.txs_per_block {
-            let k = ((b * shape.txs_per_block + t) % 9) as usize;
-            let tx = if t % 5 == 4 {
-                json!({"from": senders[k], "to": senders[(k + 1) % 9], "value": "0x1",
-                       "nonce": format!("{:#x}", nonces[k]), "gas": "0x5208",
-                       "maxFeePerGas": "0x77359400", "maxPriorityFeePerGas": "0x1"})
-            } else {
-                json!({"from": senders[k], "to": counter, "data": increment,
-                       "nonce": format!("{:#x}", nonces[k]), "gas": "0x20000",
-                       "maxFeePerGas": "0x77359400", "maxPriorityFeePerGas": "0x1"})
-            };
-            nonces[k] += 1;
-            waiters.push(batch.add_call::<_, Value>("eth_sendTransaction", &(tx,))?);
-        }
-        batch.send().await?;
-        for w in waiters {
-            w.await?;
-        }
-        rpc(url, "evm_mine", json!([])).await?;
-        txs += shape.txs_per_block;
-    }
-    rpc(url, "evm_setAutomine", json!([true])).await?;
-    let head = parse_quantity(&rpc(url, "eth_blockNumber", json!([])).await?)?;
+    // Each block's transactions go in one batch request, then that block is mined.
+    let busy = shape.blocks.saturating_sub(2);
+    fill(
+        url,
+        &senders,
+        &counter,
+        &mut nonces,
+        busy,
+        shape.txs_per_block,
+        |t| t % 5 == 4,
+    )
+    .await?;
+    let txs = 1 + busy * shape.txs_per_block;
+    let head = quantity(&rpc(url, "eth_blockNumber", json!([])).await?)?;
     Ok((head, txs))
-}
-
-fn parse_quantity(v: &Value) -> Result<u64> {
-    let s = v.as_str().context("a quantity")?;
-    Ok(u64::from_str_radix(s.trim_start_matches("0x"), 16)?)
 }
 
 /// The indexer from an empty database (schema created) until it has indexed `head`.

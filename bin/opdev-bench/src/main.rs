@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod chain;
 mod explorer;
 mod faucet;
 mod indexer;
