@@ -38,7 +38,7 @@ async fn an_image_built_from_a_host_program_runs_it_and_is_reused() {
     let first = docker::ensure_image(&docker, &spec, &progress)
         .await
         .unwrap();
-    assert!(first.built && !first.cached, "{first:?}");
+    assert!(first.built() && !first.cached, "{first:?}");
     assert!(
         first.image.starts_with("opdev-local/echo-test:"),
         "{first:?}"

@@ -174,22 +174,25 @@ fn devnet_filter(devnet: &str) -> HashMap<String, Vec<String>> {
 /// A progress line while images are pulled or built.
 pub type Progress = Arc<dyn Fn(String) + Send + Sync>;
 
-/// The image a spec runs and the entrypoint inside it. A built image keeps host paths, so the
-/// program's host path is its entrypoint; a pulled image finds the program on its own PATH.
+/// The image a spec runs, which gives the entrypoint inside it: a built image keeps host paths,
+/// so the program's host path is its entrypoint; a pulled image finds the program on its PATH.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedImage {
     /// Image reference.
     pub image: String,
-    /// Whether opdev built it from host files.
-    pub built: bool,
     /// Whether it was already on the machine.
     pub cached: bool,
 }
 
 impl ResolvedImage {
+    /// Whether opdev built it from host files (an `opdev-local/…` image).
+    pub fn built(&self) -> bool {
+        image::is_local(&self.image)
+    }
+
     /// The path (or name) of `program` inside this image.
     pub fn program(&self, program: &Path) -> String {
-        if self.built {
+        if self.built() {
             program.to_string_lossy().into_owned()
         } else {
             program
@@ -212,14 +215,12 @@ pub async fn ensure_image(
             if docker.inspect_image(image).await.is_ok() {
                 return Ok(ResolvedImage {
                     image: image.clone(),
-                    built: image::is_local(image),
                     cached: true,
                 });
             }
             pull(docker, image, &spec.name, progress).await?;
             Ok(ResolvedImage {
                 image: image.clone(),
-                built: false,
                 cached: false,
             })
         }
@@ -304,7 +305,6 @@ async fn build(
     {
         return Ok(ResolvedImage {
             image: tag,
-            built: true,
             cached: true,
         });
     }
@@ -319,7 +319,6 @@ async fn build(
         image::remember(&fingerprint, &tag);
         return Ok(ResolvedImage {
             image: tag,
-            built: true,
             cached: true,
         });
     }
@@ -349,7 +348,6 @@ async fn build(
     image::remember(&fingerprint, &tag);
     Ok(ResolvedImage {
         image: tag,
-        built: true,
         cached: false,
     })
 }
@@ -504,7 +502,6 @@ impl DockerLauncher {
                 if self.docker.inspect_image(tag).await.is_ok() {
                     ResolvedImage {
                         image: tag.clone(),
-                        built: true,
                         cached: true,
                     }
                 } else {
@@ -1057,12 +1054,11 @@ mod tests {
         assert_eq!(describe_code(3), "exit code 3");
         let built = ResolvedImage {
             image: "opdev-local/anvil:0123".into(),
-            built: true,
             cached: false,
         };
         assert_eq!(built.program(Path::new("/opt/x/anvil")), "/opt/x/anvil");
         let pulled = ResolvedImage {
-            built: false,
+            image: "ghcr.io/foundry-rs/foundry:v1.7.1".into(),
             ..built
         };
         assert_eq!(pulled.program(Path::new("/opt/x/anvil")), "anvil");
