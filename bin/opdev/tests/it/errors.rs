@@ -106,9 +106,17 @@ fn invalid_values_and_unknown_keys() {
         let out = env.run(args);
         fails(&out, 2, needles);
     }
-    // clap's own value errors (not a number) are exit 2 too.
+    // clap's own value errors (not a number, not SERVICE=VALUE) are exit 2 too.
     let out = env.run(&["up", "--block-time", "fast"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for bad in [["--image", "l1"], ["--binary", "=/bin/true"]] {
+        let out = env.run(&["up", bad[0], bad[1]]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(stderr(&out).contains("SERVICE=VALUE"), "{}", text(&out));
+    }
+    // A binary that does not exist is named (exit 7), before anything starts.
+    let out = env.run(&["up", "--binary", "anvil=/nonexistent/anvil"]);
+    fails(&out, 7, &["/nonexistent/anvil"]);
 
     std::fs::write(
         env.home.path().join("opdev.toml"),
