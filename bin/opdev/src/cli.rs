@@ -115,7 +115,8 @@ pub(crate) struct UpArgs {
     /// Chain software.
     #[arg(long, env = "OPDEV_PROFILE", help_heading = "Devnet", value_parser = parse::<Profile>)]
     pub(crate) profile: Option<Profile>,
-    /// Where services run.
+    /// Where services run: native (supervised host processes) or docker (containers through the
+    /// Docker Engine API; see docs/docker.md) [default: native].
     #[arg(long, env = "OPDEV_RUNTIME", help_heading = "Devnet", value_parser = parse::<RuntimeKind>)]
     pub(crate) runtime: Option<RuntimeKind>,
 
