@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds Counter.bin and Counter.abi.json from Counter.sol with the pinned solcjs (npm: solc),
-# offline once the npm package is cached. Usage: contracts/build.sh [OUT_DIR] (default: contracts/)
+# Rebuilds NAME.bin and NAME.abi.json from NAME.sol for each contract below with the pinned solcjs
+# (npm: solc), offline once the npm package is cached. Usage: contracts/build.sh [OUT_DIR]
+# (default: contracts/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
@@ -12,8 +13,12 @@ if [ ! -x "$tools/node_modules/.bin/solcjs" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$here" && "$tools/node_modules/.bin/solcjs" --bin --abi --optimize --optimize-runs 200 -o "$work" Counter.sol)
 mkdir -p "$out"
-tr -d '\n' < "$work/Counter_sol_Counter.bin" > "$out/Counter.bin"
-python3 -m json.tool --indent 2 "$work/Counter_sol_Counter.abi" > "$out/Counter.abi.json"
-echo "wrote $out/Counter.bin and $out/Counter.abi.json" >&2
+for name in Counter OutputGame; do
+  # One compiler run per contract, so each output depends only on its own source.
+  (cd "$here" && "$tools/node_modules/.bin/solcjs" --bin --abi --optimize --optimize-runs 200 \
+    -o "$work/$name" "$name.sol")
+  tr -d '\n' < "$work/$name/${name}_sol_$name.bin" > "$out/$name.bin"
+  python3 -m json.tool --indent 2 "$work/$name/${name}_sol_$name.abi" > "$out/$name.abi.json"
+  echo "wrote $out/$name.bin and $out/$name.abi.json" >&2
+done
