@@ -68,6 +68,8 @@ pub(crate) enum Command {
     Faucet(FaucetArgs),
     /// Show the devnet's alerts (firing and pending) with their runbooks.
     Alerts,
+    /// The OP bridge between the L1 and the L2s: its contracts' addresses.
+    Bridge(BridgeArgs),
     /// List every devnet on this machine and whether it runs.
     List,
     /// Delete a devnet entirely: stop it, remove its data folder.
@@ -91,6 +93,12 @@ pub(crate) enum ServeCommand {
     Explorer(opdev_explorer::ServeArgs),
     /// Probe the chains, serve their metrics and the disk's, log alert notifications.
     Exporter(opdev_telemetry::ServeArgs),
+    /// Relay deposits and L1-info updates to the L2s and propose outputs on the L1.
+    Relayer(opdev_relayer::ServeArgs),
+    /// Deploy the OP bridge's contracts on the L1 and the predeploys on the L2s (a one-shot
+    /// step of `up`; deploys nothing when they are there).
+    #[command(hide = true)]
+    BridgeDeploy(opdev_relayer::DeployArgs),
     /// Top an account up on every chain (anvil_setBalance); a one-shot step of `up`.
     #[command(hide = true)]
     Fund(FundArgs),
@@ -305,6 +313,35 @@ pub(crate) struct UpArgs {
         value_parser = parse_pair
     )]
     pub(crate) binaries: Vec<(String, String)>,
+
+    /// Deploy the OP bridge: the Bedrock contracts on the L1, the predeploys on every L2, the
+    /// relayer and the proposer [default: true].
+    #[arg(
+        long,
+        env = "OPDEV_BRIDGE",
+        help_heading = "Bridge",
+        value_name = "BOOL"
+    )]
+    pub(crate) bridge: Option<bool>,
+    /// Leave the bridge out (same as --bridge false).
+    #[arg(long, help_heading = "Bridge", conflicts_with = "bridge")]
+    pub(crate) no_bridge: bool,
+    /// Seconds between proving a withdrawal and finalizing it [default: 12].
+    #[arg(
+        long,
+        env = "OPDEV_FINALIZATION_PERIOD",
+        help_heading = "Bridge",
+        value_name = "SECS"
+    )]
+    pub(crate) finalization_period: Option<u64>,
+    /// L1 blocks on top of a deposit's block before it is relayed [default: 0].
+    #[arg(
+        long,
+        env = "OPDEV_DEPOSIT_CONFIRMATIONS",
+        help_heading = "Bridge",
+        value_name = "BLOCKS"
+    )]
+    pub(crate) deposit_confirmations: Option<u64>,
 }
 
 /// `path` made absolute against the current folder (the supervisor runs elsewhere).
@@ -382,8 +419,27 @@ impl UpArgs {
             }),
             service_ports: (!self.service_ports.is_empty())
                 .then(|| self.service_ports.iter().cloned().collect()),
+            bridge: if self.no_bridge {
+                Some(false)
+            } else {
+                self.bridge
+            },
+            finalization_period: self.finalization_period,
+            deposit_confirmations: self.deposit_confirmations,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BridgeArgs {
+    #[command(subcommand)]
+    pub(crate) command: BridgeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BridgeCommand {
+    /// The bridge's contracts: each L2's system on the L1, the L1's Multicall3, the predeploys.
+    Addresses,
 }
 
 #[derive(Debug, Args)]

@@ -127,7 +127,15 @@ fn docker_tools(config: &DevnetConfig, opdev: &Path) -> Tools {
         postgres,
         prometheus,
         alertmanager,
+        contracts: contracts_path(config),
     }
+}
+
+/// Where the bridge's contract package is or will be, when the devnet has a bridge.
+fn contracts_path(config: &DevnetConfig) -> Option<PathBuf> {
+    opdev_profiles::bridge::enabled(config)
+        .then(|| tools::contracts_bedrock_dir().ok())
+        .flatten()
 }
 
 /// The runtime an `up` with these options will use (the flag, else the devnet's saved choice).
@@ -248,6 +256,7 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
             postgres,
             prometheus,
             alertmanager,
+            contracts: contracts_path(&config),
         }
     };
     let secrets = secrets::preview(&devnet);
@@ -300,7 +309,7 @@ pub fn prepare(
     for (service, binary) in &config.binaries {
         tools::check_executable(&format!("binary of {service}"), binary)?;
     }
-    let tools = if config.runtime == RuntimeKind::Docker {
+    let mut tools = if config.runtime == RuntimeKind::Docker {
         docker_tools(&config, &opts.opdev)
     } else {
         let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
@@ -317,8 +326,12 @@ pub fn prepare(
             postgres,
             prometheus,
             alertmanager,
+            contracts: None,
         }
     };
+    if opdev_profiles::bridge::enabled(&config) {
+        tools.contracts = Some(tools::contracts_bedrock(&mut note)?);
+    }
     timings.push(("tools".to_owned(), t.elapsed()));
 
     let t = Instant::now();

@@ -255,12 +255,15 @@ mod tests {
             postgres: None,
             prometheus: None,
             alertmanager: None,
+            contracts: None,
         };
         let secrets = opdev_profiles::Secrets {
             dir: "/s".into(),
             postgres_password: "p".into(),
             faucet_key: "0x01".into(),
             faucet_address: "0xf".into(),
+            proposer_key: "0x02".into(),
+            proposer_address: "0xp".into(),
         };
         let inputs = opdev_profiles::Inputs {
             config: &config,

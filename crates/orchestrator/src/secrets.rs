@@ -1,5 +1,5 @@
 //! A devnet's secrets, generated when it is created and kept in `<devnet>/secrets/` (folder 0700,
-//! files 0600): the PostgreSQL password and the faucet's private key. They reach services through
+//! files 0600): the PostgreSQL password and the faucet's and the bridge proposer's private keys. They reach services through
 //! the environment, never the command line or the logs.
 
 use std::path::Path;
@@ -48,11 +48,21 @@ pub fn load_or_create(devnet: &DevnetDir) -> Result<Secrets, Error> {
             name: devnet.name().into(),
             reason: format!("secrets/faucet.key: {e}"),
         })?;
+    let proposer_key = read_or_create(&dir, "proposer.key", || {
+        opdev_chain::accounts::random_key().0
+    })?;
+    let proposer_address =
+        opdev_chain::accounts::address_of(&proposer_key).map_err(|e| Error::Supervisor {
+            name: devnet.name().into(),
+            reason: format!("secrets/proposer.key: {e}"),
+        })?;
     Ok(Secrets {
         dir,
         postgres_password,
         faucet_key,
         faucet_address,
+        proposer_key,
+        proposer_address,
     })
 }
 
@@ -67,10 +77,15 @@ pub fn preview(devnet: &DevnetDir) -> Secrets {
     let faucet_key = read("faucet.key").unwrap_or_else(|| "<generated>".into());
     let faucet_address =
         opdev_chain::accounts::address_of(&faucet_key).unwrap_or_else(|_| "<generated>".into());
+    let proposer_key = read("proposer.key").unwrap_or_else(|| "<generated>".into());
+    let proposer_address =
+        opdev_chain::accounts::address_of(&proposer_key).unwrap_or_else(|_| "<generated>".into());
     Secrets {
         postgres_password: read("postgres.password").unwrap_or_else(|| "<generated>".into()),
         faucet_key,
         faucet_address,
+        proposer_key,
+        proposer_address,
         dir,
     }
 }
@@ -92,7 +107,7 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(first.postgres_password.len(), 64);
         assert!(first.faucet_key.starts_with("0x") && first.faucet_address.starts_with("0x"));
-        for file in ["postgres.password", "faucet.key"] {
+        for file in ["postgres.password", "faucet.key", "proposer.key"] {
             let mode = std::fs::metadata(first.dir.join(file))
                 .unwrap()
                 .permissions()

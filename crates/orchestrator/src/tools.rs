@@ -8,7 +8,7 @@ use std::{
     process::Stdio,
 };
 
-use opdev_spec::versions::ANVIL;
+use opdev_spec::versions::{ANVIL, CONTRACTS_BEDROCK};
 
 use crate::{Error, lock};
 
@@ -109,28 +109,55 @@ pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Res
             origin: Origin::Cache,
         });
     }
-    let npm = which::which("npm")
-        .map_err(|_| missing("it is not on PATH and npm is not installed".into()))?;
-    std::fs::create_dir_all(&prefix).map_err(|e| Error::io(&prefix, e))?;
-    // One installer at a time; whoever waited finds the binary there afterwards.
+    npm_install(
+        &prefix,
+        &[
+            format!("@foundry-rs/anvil@{}", ANVIL.version),
+            format!("@foundry-rs/{package}@{}", ANVIL.version),
+        ],
+        &binary,
+        &format!(
+            "installing anvil {} from npm (@foundry-rs/anvil) into {}",
+            ANVIL.version,
+            prefix.display()
+        ),
+        install_note,
+    )
+    .map_err(missing)?;
+    check_executable("installed anvil", &binary)?;
+    Ok(Resolved {
+        path: binary,
+        origin: Origin::Installed,
+    })
+}
+
+/// Installs npm `packages` into `prefix` (`npm install --prefix`), once: under a lock next to
+/// the prefix, so parallel callers install once and the others find `done` there afterwards.
+/// `note` hears `what` before a download starts. Errors are one line: npm missing, or npm's
+/// last line.
+fn npm_install(
+    prefix: &Path,
+    packages: &[String],
+    done: &Path,
+    what: &str,
+    note: impl FnOnce(&str),
+) -> Result<(), String> {
+    let npm = which::which("npm").map_err(|_| {
+        "it is not installed and npm is not on PATH (install Node.js and npm)".to_owned()
+    })?;
+    std::fs::create_dir_all(prefix).map_err(|e| format!("create {}: {e}", prefix.display()))?;
+    // One installer at a time; whoever waited finds the result there afterwards.
     let lock_path = prefix.with_extension("lock");
     let _guard = loop {
-        match lock::try_lock(&lock_path)? {
+        match lock::try_lock(&lock_path).map_err(|e| e.to_string())? {
             Some(guard) => break guard,
             None => std::thread::sleep(std::time::Duration::from_millis(200)),
         }
     };
-    if binary.is_file() {
-        return Ok(Resolved {
-            path: binary,
-            origin: Origin::Cache,
-        });
+    if done.exists() {
+        return Ok(());
     }
-    install_note(&format!(
-        "installing anvil {} from npm (@foundry-rs/anvil) into {}",
-        ANVIL.version,
-        prefix.display()
-    ));
+    note(what);
     let output = std::process::Command::new(npm)
         .args([
             "install",
@@ -141,14 +168,11 @@ pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Res
             "--loglevel=error",
             "--prefix",
         ])
-        .arg(&prefix)
-        .args([
-            format!("@foundry-rs/anvil@{}", ANVIL.version),
-            format!("@foundry-rs/{package}@{}", ANVIL.version),
-        ])
+        .arg(prefix)
+        .args(packages)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| missing(format!("npm did not run: {e}")))?;
+        .map_err(|e| format!("npm did not run: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr
@@ -156,13 +180,49 @@ pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Res
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no output");
-        return Err(missing(format!("npm install failed: {last}")));
+        return Err(format!("npm install failed: {last}"));
     }
-    check_executable("installed anvil", &binary)?;
-    Ok(Resolved {
-        path: binary,
-        origin: Origin::Installed,
-    })
+    Ok(())
+}
+
+/// Where the pinned `@eth-optimism/contracts-bedrock` package is (or will be) in opdev's cache.
+pub fn contracts_bedrock_dir() -> Result<PathBuf, Error> {
+    Ok(cache_dir()?
+        .join(format!("contracts-bedrock-{}", CONTRACTS_BEDROCK.version))
+        .join("node_modules/@eth-optimism/contracts-bedrock"))
+}
+
+/// The OP Stack's compiled contracts: the pinned npm package `@eth-optimism/contracts-bedrock`,
+/// installed into opdev's cache the first time (`note` hears about it).
+pub fn contracts_bedrock(note: impl FnOnce(&str)) -> Result<PathBuf, Error> {
+    let dir = contracts_bedrock_dir()?;
+    let done = dir.join("package.json");
+    if done.is_file() {
+        return Ok(dir);
+    }
+    let prefix = cache_dir()?.join(format!("contracts-bedrock-{}", CONTRACTS_BEDROCK.version));
+    npm_install(
+        &prefix,
+        &[format!("@eth-optimism/contracts-bedrock@{}", CONTRACTS_BEDROCK.version)],
+        &done,
+        &format!(
+            "installing the OP Stack contracts {} from npm (@eth-optimism/contracts-bedrock) into {}",
+            CONTRACTS_BEDROCK.version,
+            prefix.display()
+        ),
+        note,
+    )
+    .map_err(|reason| Error::ToolMissing {
+        tool: "@eth-optimism/contracts-bedrock".into(),
+        reason,
+    })?;
+    if !done.is_file() {
+        return Err(Error::ToolMissing {
+            tool: "@eth-optimism/contracts-bedrock".into(),
+            reason: format!("npm installed it, but {} is missing", done.display()),
+        });
+    }
+    Ok(dir)
 }
 
 /// The folder holding PostgreSQL's server programs (`initdb`, `postgres`, `pg_ctl`): where

@@ -1,12 +1,14 @@
 //! Profiles turn a resolved [`DevnetConfig`] into the graph of [`ServiceSpec`]s a runtime runs.
 //! A profile never starts anything and never touches the disk: the same inputs always give the
 //! same specs, so `up --plan` shows exactly what `up` does. One file per service family: the
-//! chains ([`lite`]), the database ([`data`]), opdev's own services ([`own`]).
+//! chains ([`lite`]), the bridge between them ([`bridge`]), the database ([`data`]), opdev's own
+//! services ([`own`]), monitoring ([`monitoring`]).
 
 use std::path::PathBuf;
 
 use opdev_spec::{DevnetConfig, Profile, RuntimeKind, ServiceSpec};
 
+pub mod bridge;
 pub mod data;
 pub mod lite;
 pub mod monitoring;
@@ -25,6 +27,8 @@ pub struct Tools {
     pub prometheus: Option<PathBuf>,
     /// Alertmanager, when monitoring is on.
     pub alertmanager: Option<PathBuf>,
+    /// The npm package `@eth-optimism/contracts-bedrock`, when the devnet has a bridge.
+    pub contracts: Option<PathBuf>,
 }
 
 /// Secrets generated for the devnet (kept 0600 in its `secrets/` folder).
@@ -38,6 +42,10 @@ pub struct Secrets {
     pub faucet_key: String,
     /// Address of the faucet's account (derived from the key by the orchestrator).
     pub faucet_address: String,
+    /// Private key (0x hex) of the bridge's proposer, the only creator of dispute games.
+    pub proposer_key: String,
+    /// Address of the proposer (derived from the key by the orchestrator).
+    pub proposer_address: String,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -94,6 +102,7 @@ pub fn services(inputs: Inputs<'_>) -> Result<Vec<ServiceSpec>, ProfileError> {
         Profile::Lite => lite::services(config, inputs.tools),
         Profile::Full => return Err(ProfileError::Unavailable(Profile::Full)),
     };
+    specs.extend(bridge::services(inputs));
     specs.extend(data::services(inputs));
     specs.extend(own::services(inputs));
     specs.extend(monitoring::services(inputs, inputs.root));
@@ -186,12 +195,15 @@ pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
             postgres: Some("/usr/lib/postgresql/15/bin".into()),
             prometheus: Some("/usr/bin/prometheus".into()),
             alertmanager: Some("/usr/bin/prometheus-alertmanager".into()),
+            contracts: Some("/c/contracts-bedrock".into()),
         },
         Secrets {
             dir: "/d/secrets".into(),
             postgres_password: "pw".into(),
             faucet_key: "0x01".into(),
             faucet_address: "0xfau".into(),
+            proposer_key: "0x02".into(),
+            proposer_address: "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF".into(),
         },
     )
 }

@@ -79,6 +79,7 @@ mod tests {
             postgres: None,
             prometheus: None,
             alertmanager: None,
+            contracts: None,
         }
     }
 

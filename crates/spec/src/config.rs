@@ -30,6 +30,12 @@ pub const DEFAULT_L1_BLOCK_TIME: u64 = 1;
 pub const DEFAULT_L2_BLOCK_TIME: u64 = 1;
 /// Default seconds between periodic saves of chain state.
 pub const DEFAULT_STATE_INTERVAL: u64 = 10;
+/// Default seconds between proving a withdrawal and finalizing it (the portal's proof maturity
+/// delay): long enough to see each state of a withdrawal, short enough for a test.
+pub const DEFAULT_FINALIZATION_PERIOD: u64 = 12;
+/// Default L1 confirmations before the relayer relays a deposit: none, since an anvil L1 only
+/// reorgs when asked to.
+pub const DEFAULT_DEPOSIT_CONFIRMATIONS: u64 = 0;
 /// The most L2s one devnet may have.
 pub const MAX_L2: u32 = 8;
 /// The longest block time accepted, in seconds.
@@ -190,6 +196,12 @@ pub struct Settings {
     pub images: Option<BTreeMap<String, String>>,
     /// The executable to run, by service or tool name (on Docker: an image is built from it).
     pub binaries: Option<BTreeMap<String, PathBuf>>,
+    /// Deploy the OP bridge (L1 contracts, L2 predeploys, relayer and proposer).
+    pub bridge: Option<bool>,
+    /// Seconds between proving a withdrawal and finalizing it.
+    pub finalization_period: Option<u64>,
+    /// L1 confirmations before a deposit is relayed.
+    pub deposit_confirmations: Option<u64>,
 }
 
 impl Settings {
@@ -219,6 +231,9 @@ impl Settings {
         "alert_after",
         "images",
         "binaries",
+        "bridge",
+        "finalization_period",
+        "deposit_confirmations",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -271,6 +286,9 @@ impl Settings {
             alert_after: over.alert_after.or(self.alert_after),
             images: merge(self.images, over.images),
             binaries: merge(self.binaries, over.binaries),
+            bridge: over.bridge.or(self.bridge),
+            finalization_period: over.finalization_period.or(self.finalization_period),
+            deposit_confirmations: over.deposit_confirmations.or(self.deposit_confirmations),
         }
     }
 
@@ -402,6 +420,15 @@ pub struct DevnetConfig {
     /// default (RpcDown and TargetDown 30 s, IndexerLagging and DiskFillingUp 60 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_after: Option<u64>,
+    /// Deploy the OP bridge (a devnet saved before the bridge existed gets it at its next `up`).
+    #[serde(default = "yes")]
+    pub bridge: bool,
+    /// Seconds between proving a withdrawal and finalizing it.
+    #[serde(default = "default_finalization_period")]
+    pub finalization_period: u64,
+    /// L1 confirmations before a deposit is relayed.
+    #[serde(default)]
+    pub deposit_confirmations: u64,
     /// The L1.
     pub l1: ChainConfig,
     /// The L2s, in order.
@@ -429,6 +456,9 @@ impl DevnetConfig {
             alert_webhook: None,
             indexer_lag_alert: default_indexer_lag_alert(),
             alert_after: None,
+            bridge: true,
+            finalization_period: DEFAULT_FINALIZATION_PERIOD,
+            deposit_confirmations: DEFAULT_DEPOSIT_CONFIRMATIONS,
             l1: ChainConfig {
                 service: "l1".into(),
                 chain_id: DEFAULT_L1_CHAIN_ID,
@@ -491,6 +521,15 @@ impl DevnetConfig {
         }
         if let Some(secs) = settings.alert_after {
             self.alert_after = Some(secs);
+        }
+        if let Some(on) = settings.bridge {
+            self.bridge = on;
+        }
+        if let Some(secs) = settings.finalization_period {
+            self.finalization_period = secs;
+        }
+        if let Some(n) = settings.deposit_confirmations {
+            self.deposit_confirmations = n;
         }
         if let Some(images) = &settings.images {
             self.images.extend(images.clone());
@@ -660,6 +699,18 @@ impl DevnetConfig {
         if self.indexer_lag_alert == 0 {
             return Err(invalid("indexer_lag_alert", "must be at least 1 block"));
         }
+        if self.finalization_period > 7 * 86_400 {
+            return Err(invalid(
+                "finalization_period",
+                format!("{}s is longer than a week", self.finalization_period),
+            ));
+        }
+        if self.deposit_confirmations > 256 {
+            return Err(invalid(
+                "deposit_confirmations",
+                format!("{} is more than 256 blocks", self.deposit_confirmations),
+            ));
+        }
         if self.state_interval == 0 {
             return Err(invalid("state_interval", "must be at least 1 second"));
         }
@@ -763,6 +814,11 @@ impl DevnetConfig {
         if self.mnemonic != next.mnemonic {
             changed.push("mnemonic");
         }
+        // The bridge's contracts are made for these: the portal holds the period, the L2s'
+        // predeploys point at the L1 contracts of one deployment.
+        if self.bridge && next.bridge && self.finalization_period != next.finalization_period {
+            changed.push("finalization_period");
+        }
         changed
     }
 
@@ -780,6 +836,10 @@ impl DevnetConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a DevnetConfig always serializes")
     }
+}
+
+fn default_finalization_period() -> u64 {
+    DEFAULT_FINALIZATION_PERIOD
 }
 
 fn default_indexer_lag_alert() -> u64 {

@@ -61,6 +61,10 @@ pub struct ServiceSpec {
     /// worthless after a restart and would otherwise pile up (anvil's on-disk state history).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scratch: Vec<String>,
+    /// Host paths outside the devnet folder that the service reads (a package in opdev's
+    /// cache): the Docker runtime mounts each read-only at its own path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_only: Vec<PathBuf>,
 }
 
 /// A command that prepares a service's data once.
@@ -120,6 +124,7 @@ impl ServiceSpec {
             stop_signal: StopSignal::Term,
             setup: None,
             scratch: Vec::new(),
+            read_only: Vec::new(),
         }
     }
 
@@ -147,6 +152,12 @@ impl ServiceSpec {
     /// Adds a folder emptied before every start.
     pub fn with_scratch(mut self, path: impl Into<String>) -> Self {
         self.scratch.push(path.into());
+        self
+    }
+
+    /// Adds a host path the service reads (mounted read-only on Docker).
+    pub fn with_read_only(mut self, path: impl Into<PathBuf>) -> Self {
+        self.read_only.push(path.into());
         self
     }
 

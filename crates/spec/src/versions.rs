@@ -26,8 +26,19 @@ pub const SOLC: Pinned = Pinned {
     source: "npm: solc (solcjs)",
 };
 
+/// The OP Stack's compiled contracts (forge artifacts of the Bedrock contracts, the L2
+/// predeploys and the preinstalls), installed from npm into opdev's cache when a bridge is first
+/// deployed. The package is the optimism monorepo's develop branch of late May 2024:
+/// OptimismPortal2 3.10.0, DisputeGameFactory 1.0.0, SystemConfig 2.3.0-beta.2, L1Block with
+/// Ecotone's `setL1BlockValuesEcotone`.
+pub const CONTRACTS_BEDROCK: Pinned = Pinned {
+    tool: "contracts-bedrock",
+    version: "0.17.3",
+    source: "npm: @eth-optimism/contracts-bedrock",
+};
+
 /// Every pinned piece, in the order `docs/versions.md` lists them.
-pub const ALL: &[Pinned] = &[ANVIL, SOLC];
+pub const ALL: &[Pinned] = &[ANVIL, SOLC, CONTRACTS_BEDROCK];
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use crate::{
 };
 
 mod alerts;
+mod bridge;
 mod deploy;
 mod down;
 mod faucet;
@@ -73,6 +74,7 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Smoke => smoke::run(&ctx).await,
         Command::Faucet(args) => faucet::run(&ctx, args).await,
         Command::Alerts => alerts::run(&ctx).await,
+        Command::Bridge(args) => bridge::run(&ctx, args).await,
         Command::List => list::run(&ctx).await,
         Command::Purge(args) => purge::run(&ctx, args).await,
         Command::Serve(service) => serve::run(service).await,

@@ -26,6 +26,10 @@ pub(crate) async fn run(service: ServeCommand) -> Result<(), Error> {
         ServeCommand::Indexer(args) => ("indexer", opdev_indexer::serve(args, stop).await),
         ServeCommand::Faucet(args) => ("faucet", opdev_faucet::serve(args, stop).await),
         ServeCommand::Explorer(args) => ("explorer", opdev_explorer::serve(args, stop).await),
+        ServeCommand::Relayer(args) => ("relayer", opdev_relayer::relay::serve(args, stop).await),
+        ServeCommand::BridgeDeploy(args) => {
+            ("bridge-deploy", opdev_relayer::deploy::run(args).await)
+        }
         ServeCommand::Pause => {
             stop.cancelled().await;
             ("pause", Ok(()))

@@ -102,7 +102,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                     v
                 })
                 .collect::<Vec<_>>(),
-            "endpoints": endpoints_json(&config, heads.as_deref()),
+            "endpoints": endpoints_json(&config, devnet.root(), heads.as_deref()),
+            "bridge": super::bridge::summary_json(&config, devnet.root(), state_of("relayer")),
             "database": database,
             "indexer": indexer,
             "faucet": faucet,
@@ -255,8 +256,15 @@ pub(crate) async fn heads(config: &DevnetConfig) -> Vec<Option<u64>> {
     futures::future::join_all(probes).await
 }
 
-/// The `endpoints` object of `up --json` and `status --json`.
-pub(crate) fn endpoints_json(config: &DevnetConfig, heads: Option<&[Option<u64>]>) -> Value {
+/// The `endpoints` object of `up --json` and `status --json`; with the bridge's record of the
+/// devnet in `root`, the L1 contracts of each L2 (`l1_contracts`) and the L1's own
+/// (`contracts`), by contract name, EIP-55 checksummed.
+pub(crate) fn endpoints_json(
+    config: &DevnetConfig,
+    root: &std::path::Path,
+    heads: Option<&[Option<u64>]>,
+) -> Value {
+    let record = super::bridge::record(config, root);
     let chain = |i: usize, c: &opdev_spec::ChainConfig| {
         let mut v = json!({
             "service": c.service,
@@ -267,6 +275,13 @@ pub(crate) fn endpoints_json(config: &DevnetConfig, heads: Option<&[Option<u64>]
         });
         if let Some(heads) = heads {
             v["head"] = json!(heads[i]);
+        }
+        if let Some(record) = &record {
+            if i == 0 {
+                v["contracts"] = super::bridge::addresses_json(&record.l1_contracts);
+            } else if let Some(chain) = record.chain(&c.service) {
+                v["l1_contracts"] = super::bridge::addresses_json(&chain.contracts);
+            }
         }
         v
     };

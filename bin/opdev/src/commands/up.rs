@@ -141,7 +141,7 @@ fn summary(
             "runtime": config.runtime.to_string(),
             "data_dir": devnet.root(),
             "supervisor_pid": state.pid,
-            "endpoints": endpoints_json(config, None),
+            "endpoints": endpoints_json(config, devnet.root(), None),
             "services": service_urls(config).into_iter().collect::<serde_json::Map<_, _>>(),
             "accounts": accounts,
             "timings_ms": timings,
@@ -196,6 +196,9 @@ fn summary(
     printer.line("");
     for (name, url) in service_urls(config) {
         printer.line(format!("{name:<13} {}", url.as_str().unwrap_or_default()));
+    }
+    if let Some(line) = super::bridge::summary_line(config, devnet.root()) {
+        printer.line(line);
     }
     printer.line(format!("data:  {}", devnet.root().display()));
     let steps: Vec<String> = timings

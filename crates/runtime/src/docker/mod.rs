@@ -550,6 +550,11 @@ impl DockerLauncher {
         } else {
             vec![format!("{root}:{root}")]
         };
+        binds.extend(
+            spec.read_only
+                .iter()
+                .map(|p| format!("{}:{}:ro", p.display(), p.display())),
+        );
         if !spec.unprivileged {
             return Ok(binds);
         }
