@@ -149,6 +149,15 @@ impl Chain {
         .await
     }
 
+    /// The nonce of `address` at the latest block (its mined transactions).
+    pub async fn mined_nonce(&self, address: Address) -> Result<u64, Error> {
+        self.bounded(
+            "eth_getTransactionCount",
+            self.provider.get_transaction_count(address).latest(),
+        )
+        .await
+    }
+
     /// `eth_getStorageAt` at the latest block.
     pub async fn storage(&self, address: Address, slot: B256) -> Result<B256, Error> {
         let value = self

@@ -435,10 +435,22 @@ pub async fn deploy(
         .header
         .base_fee_per_gas
         .unwrap_or(1_000_000_000);
-    let max_fee = u128::from(base_fee) * 4 + 1_000_000_000;
+    // Blocks full of deployments raise the base fee by an eighth each; a cap far above it keeps
+    // every transaction valid however many blocks the deployment takes (the deployer pays only
+    // the base fee and a 1 wei tip).
+    let max_fee = u128::from(base_fee) * 64 + 10_000_000_000;
     let wallet = EthereumWallet::from(deployer.clone());
+    // anvil drops a pending transaction that does not fit in the block it builds (and every
+    // later nonce with it): send batches whose gas limits fit one block, and mine each.
+    let block_gas = l1.latest_block().await?.header.gas_limit * 9 / 10;
     let mut hashes = Vec::with_capacity(steps.len());
+    let mut batch_gas = 0;
     for (i, step) in steps.iter().enumerate() {
+        if batch_gas + step.gas > block_gas && batch_gas > 0 {
+            mine_until(l1, deployer.address(), nonce + i as u64, steps, nonce).await?;
+            batch_gas = 0;
+        }
+        batch_gas += step.gas;
         let mut request = TransactionRequest::default()
             .with_from(deployer.address())
             .with_chain_id(chain_id)
@@ -455,37 +467,59 @@ pub async fn deploy(
             .build(&wallet)
             .await
             .map_err(|e| fail(&step.label, format!("sign: {e}")))?;
-        let hash = l1.send_raw(&envelope.encoded_2718().into()).await?;
-        hashes.push(hash);
+        hashes.push(l1.send_raw(&envelope.encoded_2718().into()).await?);
     }
-    let mut pending: Vec<usize> = (0..steps.len()).collect();
-    for _ in 0..steps.len().max(4) {
-        l1.mine().await?;
-        let mut still = Vec::new();
-        for i in pending {
-            match l1.receipt(hashes[i]).await? {
-                Some(receipt) if receipt.status() => {}
-                Some(receipt) => {
-                    return Err(fail(
-                        &steps[i].label,
-                        format!(
-                            "transaction {} reverted (gas used {} of {})",
-                            receipt.transaction_hash, receipt.gas_used, steps[i].gas
-                        ),
-                    ));
-                }
-                None => still.push(i),
-            }
+    mine_until(
+        l1,
+        deployer.address(),
+        nonce + steps.len() as u64,
+        steps,
+        nonce,
+    )
+    .await?;
+    for (step, hash) in steps.iter().zip(&hashes) {
+        let receipt = l1
+            .receipt(*hash)
+            .await?
+            .ok_or_else(|| fail(&step.label, format!("no receipt for {hash}")))?;
+        if !receipt.status() {
+            return Err(fail(
+                &step.label,
+                format!(
+                    "transaction {hash} reverted (gas used {} of {})",
+                    receipt.gas_used, step.gas
+                ),
+            ));
         }
-        pending = still;
-        if pending.is_empty() {
+    }
+    Ok(())
+}
+
+/// Mines blocks until the deployer's nonce reaches `until` (a few tries), or fails naming the
+/// first step not mined.
+async fn mine_until(
+    l1: &Chain,
+    deployer: Address,
+    until: u64,
+    steps: &[Step],
+    first_nonce: u64,
+) -> Result<(), Error> {
+    for _ in 0..8 {
+        l1.mine().await?;
+        if l1.mined_nonce(deployer).await? >= until {
             return Ok(());
         }
     }
-    Err(fail(
-        &steps[pending[0]].label,
-        format!("no receipt for {} after mining", hashes[pending[0]]),
-    ))
+    let done = l1.mined_nonce(deployer).await?.saturating_sub(first_nonce) as usize;
+    let step = &steps[done.min(steps.len() - 1)];
+    Err(Error::Deploy {
+        what: step.label.clone(),
+        url: l1.url().into(),
+        reason: format!(
+            "not mined ({done} of {} transactions were); the L1 dropped it",
+            steps.len()
+        ),
+    })
 }
 
 #[cfg(test)]

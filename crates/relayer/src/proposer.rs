@@ -126,7 +126,7 @@ impl Proposer {
             .with_chain_id(chain_id)
             .with_nonce(nonce)
             .with_gas_limit(CREATE_GAS)
-            .with_max_fee_per_gas(u128::from(base_fee) * 4 + 1_000_000_000)
+            .with_max_fee_per_gas(u128::from(base_fee) * 4 + 10_000_000_000)
             .with_max_priority_fee_per_gas(1)
             .with_input(input);
         let envelope = request

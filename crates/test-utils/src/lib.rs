@@ -239,6 +239,45 @@ impl Drop for TestAnvil {
     }
 }
 
+/// Installs the npm package `spec` (`name@version`) into `dir` (`npm install --prefix`) unless
+/// `dir/node_modules/<name>/package.json` is there already; for tests that drive a Node client.
+pub fn npm_package(dir: &Path, spec: &str) {
+    let name = spec.rsplit_once('@').map_or(spec, |(n, _)| n);
+    if dir
+        .join("node_modules")
+        .join(name)
+        .join("package.json")
+        .is_file()
+    {
+        return;
+    }
+    std::fs::create_dir_all(dir).expect("create the npm prefix");
+    let out = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(dir)
+        .arg(spec)
+        .stdin(Stdio::null())
+        .output()
+        .expect("npm runs");
+    assert!(
+        out.status.success(),
+        "npm install {spec} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `target/` of the running test binary (`target/<profile>/deps/<test>`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    exe.ancestors().nth(3).expect("target dir").to_path_buf()
+}
+
 /// The anvil binary opdev would run (installed from npm on first use).
 pub fn anvil_bin() -> PathBuf {
     opdev_orchestrator::tools::anvil(None, |_| {})

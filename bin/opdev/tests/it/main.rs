@@ -7,5 +7,6 @@ mod indexer;
 mod lifecycle;
 mod monitoring;
 mod operations;
+mod relay;
 mod services;
 mod support;
