@@ -798,17 +798,17 @@ impl Finish<'_> {
             let newest = withdraw::newest_game(self.l1, self.factory, self.game_type)
                 .await
                 .map_err(rpc)?;
-            if let Some(game) = newest.filter(|g| g.l2_block >= initiated.l2_block) {
-                if tried != Some(game.index) {
-                    tried = Some(game.index);
-                    match withdraw::build_proof(self.l2, &initiated.withdrawal, &game).await {
-                        Ok(proof) => return Ok((game, proof)),
-                        // The L2 lost that block's state or the block (a restart): the proposer
-                        // makes a newer game within seconds.
-                        Err(e) => {
-                            tracing::debug!(game = game.index, error = %e, "game not usable");
-                            problem = Some(e.to_string());
-                        }
+            if let Some(game) = newest.filter(|g| g.l2_block >= initiated.l2_block)
+                && tried != Some(game.index)
+            {
+                tried = Some(game.index);
+                match withdraw::build_proof(self.l2, &initiated.withdrawal, &game).await {
+                    Ok(proof) => return Ok((game, proof)),
+                    // The L2 lost that block's state or the block (a restart): the proposer
+                    // makes a newer game within seconds.
+                    Err(e) => {
+                        tracing::debug!(game = game.index, error = %e, "game not usable");
+                        problem = Some(e.to_string());
                     }
                 }
             }
