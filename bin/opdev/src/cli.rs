@@ -15,8 +15,9 @@ use crate::output::ColorChoice;
 #[command(name = "opdev", version, about, long_about = None, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
-4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready, \
-9 smoke check failed, 10 refused by a devnet service (faucet rate limit).\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
+4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready \
+(or the bridge's relayer late), 9 smoke check failed, 10 refused (faucet rate limit, a bridge sender \
+that cannot pay).\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -480,7 +481,7 @@ pub(crate) struct BridgeDepositArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct BridgeWithdrawArgs {
-    /// ETH to withdraw, in ether (up to 18 decimals).
+    /// ETH to withdraw, in ether (up to 18 decimals); left out with --tx.
     #[arg(
         allow_negative_numbers = true,
         required_unless_present = "tx",

@@ -249,6 +249,33 @@ async fn a_withdrawal_initiated_before_down_is_proven_and_finalized_after_up() {
 
     env.ok(&["down", "-q"]);
     env.ok(&["up", "-q"]);
+    // Push the withdrawal's block out of the L2's state history (anvil keeps a bounded number
+    // of past states): proving must not need that block's state.
+    let l2 = rpc(&env, "l2-1");
+    let provider = ProviderBuilder::new().connect_http(l2.parse().unwrap());
+    let block = started["initiate"]["l2_block"].as_u64().unwrap();
+    let mut mined = 0;
+    loop {
+        let old_state = provider
+            .get_proof(
+                opdev_opstack::predeploys::L2_TO_L1_MESSAGE_PASSER,
+                Vec::new(),
+            )
+            .block_id(block.into())
+            .await;
+        if old_state.is_err() {
+            break;
+        }
+        assert!(
+            mined < 5_000,
+            "the L2 still proves block {block} after {mined} more"
+        );
+        let _: Value = provider
+            .raw_request("anvil_mine".into(), (U256::from(500),))
+            .await
+            .unwrap();
+        mined += 500;
+    }
     let l1_before = balance(&l1, DEV0).await;
     let done = env.json(&["bridge", "withdraw", "--tx", &initiate]);
     assert_eq!(done["state"], "finalized", "{done}");
