@@ -360,6 +360,17 @@ pub(crate) async fn deposit(ctx: &Ctx<'_>, args: BridgeDepositArgs) -> Result<()
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
+        if !l2_receipt.success {
+            return Err(Error::Reported {
+                message: format!(
+                    "deposit {l2_tx} failed on {} (block {}): the minted ETH stays with the sender",
+                    chain.service, l2_receipt.block
+                ),
+                hint: Some("a contract recipient must accept ETH within 100,000 gas".into()),
+                code: ExitCode::Internal,
+                details: Vec::new(),
+            });
+        }
         step(
             printer,
             "relayed",
