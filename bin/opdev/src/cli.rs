@@ -15,8 +15,9 @@ use crate::output::ColorChoice;
 #[command(name = "opdev", version, about, long_about = None, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 devnet not found, \
-4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready, \
-9 smoke check failed, 10 refused by a devnet service (faucet rate limit).\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
+4 already running, 5 not running, 6 port in use, 7 tool or binary missing, 8 service not ready \
+(or the bridge's relayer late), 9 smoke check failed, 10 refused (faucet rate limit, a bridge sender \
+that cannot pay).\nDevnets live in $OPDEV_HOME (default ~/.local/share/opdev)."
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -68,7 +69,7 @@ pub(crate) enum Command {
     Faucet(FaucetArgs),
     /// Show the devnet's alerts (firing and pending) with their runbooks.
     Alerts,
-    /// The OP bridge between the L1 and the L2s: its contracts' addresses.
+    /// The OP bridge between the L1 and the L2s: deposits, withdrawals, their state, addresses.
     Bridge(BridgeArgs),
     /// List every devnet on this machine and whether it runs.
     List,
@@ -440,6 +441,75 @@ pub(crate) struct BridgeArgs {
 pub(crate) enum BridgeCommand {
     /// The bridge's contracts: each L2's system on the L1, the L1's Multicall3, the predeploys.
     Addresses,
+    /// Deposit ETH from the L1 to an L2 through its OptimismPortal; waits until the L2 has it.
+    Deposit(BridgeDepositArgs),
+    /// Withdraw ETH from an L2 to the L1: initiate, wait for an output, prove, wait out the
+    /// finalization period, finalize.
+    Withdraw(BridgeWithdrawArgs),
+    /// Deposits and withdrawals of the devnet with their state, or those of one transaction.
+    Status(BridgeStatusArgs),
+}
+
+/// Who signs a bridge transaction.
+#[derive(Debug, Args)]
+pub(crate) struct SenderArgs {
+    /// Private key (0x + 64 hex digits) that signs and pays [default: dev account 0].
+    #[arg(long, value_name = "KEY", conflicts_with = "from_account")]
+    pub(crate) from_key: Option<String>,
+    /// Dev account of the devnet's mnemonic that signs and pays (0-based) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub(crate) from_account: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BridgeDepositArgs {
+    /// ETH to deposit, in ether (up to 18 decimals: 1.5, 0.000000000000000001).
+    #[arg(allow_negative_numbers = true)]
+    pub(crate) amount: String,
+    /// Recipient on the L2 [default: the sender].
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) to: Option<String>,
+    /// The L2, by service name or chain id [default: the first L2].
+    #[arg(long, value_name = "L2")]
+    pub(crate) chain: Option<String>,
+    #[command(flatten)]
+    pub(crate) sender: SenderArgs,
+    /// Return once the L1 transaction is mined, without waiting for the L2 deposit.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BridgeWithdrawArgs {
+    /// ETH to withdraw, in ether (up to 18 decimals); left out with --tx.
+    #[arg(
+        allow_negative_numbers = true,
+        required_unless_present = "tx",
+        conflicts_with = "tx"
+    )]
+    pub(crate) amount: Option<String>,
+    /// Recipient on the L1 [default: the sender].
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "tx")]
+    pub(crate) to: Option<String>,
+    /// The L2, by service name or chain id [default: the first L2].
+    #[arg(long, value_name = "L2")]
+    pub(crate) chain: Option<String>,
+    #[command(flatten)]
+    pub(crate) sender: SenderArgs,
+    /// Stop once the withdrawal is initiated on the L2 (finish it later with --tx).
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// Finish the withdrawal that this L2 transaction initiated (after --no-wait, a `down`/`up`,
+    /// an interruption): prove it unless proven, then finalize it.
+    #[arg(long, value_name = "HASH")]
+    pub(crate) tx: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BridgeStatusArgs {
+    /// Only this transaction: an L1 deposit, the L2 transaction of a deposit, or an L2
+    /// withdrawal.
+    pub(crate) tx: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,9 @@
 //! The OP Stack as data, shared by the lite bridge and the full profile: the official contract
 //! artifacts from npm ([`artifacts`]), the canonical addresses ([`predeploys`]), the L1 system
-//! deployed per L2 ([`l1`]), the L2 predeploys ([`l2`]), deposit transactions ([`deposit`]) and
-//! output roots and withdrawals ([`output`]). What is pure data and encoding is kept apart from
-//! the few JSON-RPC calls that apply it to a running anvil ([`anvil`]), so most of it is
-//! unit-tested without a chain.
+//! deployed per L2 ([`l1`]), the L2 predeploys ([`l2`]), deposit transactions ([`deposit`]),
+//! output roots and withdrawals ([`output`]), and what a bridge client does with them
+//! ([`withdraw`]). What is pure data and encoding is kept apart from the few JSON-RPC calls that
+//! apply it to a running anvil ([`anvil`]), so most of it is unit-tested without a chain.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,7 @@ pub mod l2;
 pub mod output;
 pub mod predeploys;
 pub mod record;
+pub mod withdraw;
 
 /// Ethereum primitive types, for crates that take no alloy of their own.
 pub use alloy::primitives;

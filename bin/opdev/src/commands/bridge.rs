@@ -1,5 +1,5 @@
-//! `opdev bridge …`: the devnet's OP bridge — its addresses — and the helpers `up` and `status`
-//! use to show them.
+//! `opdev bridge …`: the devnet's OP bridge — its addresses, deposits and withdrawals
+//! ([`transfer`]) — and the helpers `up` and `status` use to show it.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{BridgeArgs, BridgeCommand};
+
+mod transfer;
 
 /// The bridge record of the devnet in `root`, when it has a bridge that was deployed.
 pub(crate) fn record(config: &DevnetConfig, root: &Path) -> Option<Record> {
@@ -64,6 +66,9 @@ pub(crate) fn summary_line(config: &DevnetConfig, root: &Path) -> Option<String>
 pub(crate) async fn run(ctx: &Ctx<'_>, args: BridgeArgs) -> Result<(), Error> {
     match args.command {
         BridgeCommand::Addresses => addresses(ctx),
+        BridgeCommand::Deposit(args) => transfer::deposit(ctx, args).await,
+        BridgeCommand::Withdraw(args) => transfer::withdraw(ctx, args).await,
+        BridgeCommand::Status(args) => transfer::status(ctx, args).await,
     }
 }
 

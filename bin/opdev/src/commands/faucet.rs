@@ -11,7 +11,7 @@ use super::Ctx;
 use crate::cli::{FaucetArgs, FaucetCommand};
 
 /// Parses an address; a mixed-case one must carry a valid EIP-55 checksum.
-fn parse_address(text: &str) -> Result<Address, Error> {
+pub(crate) fn parse_address(text: &str) -> Result<Address, Error> {
     let bad = |why: &str| {
         Error::usage(
             format!("{text:?} is not a valid address: {why}"),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `opdev` binary against real anvil processes. Each test has its own
 //! `$OPDEV_HOME` and picks free ports (`--ports auto`), so tests run in parallel.
 
+mod bridge;
 mod docker;
 mod errors;
 mod indexer;
