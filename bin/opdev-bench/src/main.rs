@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod bridge;
 mod chain;
 mod explorer;
 mod faucet;
@@ -82,11 +83,28 @@ enum Bench {
         /// The whole devnet (PostgreSQL, indexer, faucet, monitoring), not just the chains.
         #[arg(long)]
         full: bool,
+        /// Leave the OP bridge out (the chains alone, as before the bridge existed).
+        #[arg(long)]
+        no_bridge: bool,
         /// Measure the Docker runtime too, in the same runs (a Docker daemon must answer; images
         /// are built from this machine's programs, and the first `up` that builds them is timed
         /// once, after removing them).
         #[arg(long)]
         docker: bool,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deposit latency of the lite bridge (L1 receipt seen → L2 deposit mined), median and p95
+    /// over many deposits, against the floor of a transfer sent straight to the L2 at the same
+    /// moments.
+    Bridge {
+        /// Deposits, one after another (at least 20).
+        #[arg(long, default_value_t = 100)]
+        deposits: usize,
+        /// The opdev binary [default: the one beside this benchmark].
+        #[arg(long)]
+        opdev: Option<PathBuf>,
         /// Print the results as JSON too.
         #[arg(long)]
         json: bool,
@@ -131,6 +149,7 @@ fn main() -> Result<()> {
             block_time,
             opdev,
             full,
+            no_bridge,
             docker,
             json,
         } => {
@@ -144,7 +163,11 @@ fn main() -> Result<()> {
                 "no opdev binary at {} (build it with --release)",
                 opdev.display()
             );
-            lifecycle(&opdev, runs, l2, block_time, full, docker, json)
+            let services = Services {
+                full,
+                bridge: !no_bridge,
+            };
+            lifecycle(&opdev, runs, l2, block_time, services, docker, json)
         }
         Bench::Indexer {
             runs,
@@ -155,6 +178,21 @@ fn main() -> Result<()> {
         } => {
             ensure!(runs >= 3, "at least 3 runs, for a median worth reading");
             indexer::run(runs, blocks, empty_blocks, txs_per_block, json)
+        }
+        Bench::Bridge {
+            deposits,
+            opdev,
+            json,
+        } => {
+            ensure!(
+                deposits >= 20,
+                "at least 20 deposits, for a p95 worth reading"
+            );
+            let opdev = match opdev {
+                Some(path) => path,
+                None => std::env::current_exe()?.with_file_name("opdev"),
+            };
+            bridge::run(&opdev, deposits, json)
         }
         Bench::Faucet {
             runs,
@@ -205,15 +243,25 @@ fn run_named(opdev: &Path, home: &Path, name: &str, args: &[&str]) -> Result<Dur
     Ok(took)
 }
 
+/// What runs around the chains in a lifecycle benchmark.
+#[derive(Debug, Clone, Copy)]
+struct Services {
+    /// PostgreSQL, indexer, explorer, faucet, monitoring.
+    full: bool,
+    /// The OP bridge.
+    bridge: bool,
+}
+
 fn lifecycle(
     opdev: &Path,
     runs: usize,
     l2: u32,
     block_time: u64,
-    full: bool,
+    services: Services,
     docker: bool,
     json: bool,
 ) -> Result<()> {
+    let full = services.full;
     let home = std::env::temp_dir().join(format!("opdev-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let anvil = opdev_orchestrator::tools::anvil(None, |note| eprintln!("{note}"))?.path;
@@ -232,6 +280,9 @@ fn lifecycle(
     ];
     if !full {
         up_args.extend(["--no-indexer", "--no-faucet", "--no-monitoring"]);
+    }
+    if !services.bridge {
+        up_args.push("--no-bridge");
     }
     let mut docker_args = up_args.clone();
     let anvil_binary = format!("anvil={}", anvil.display());

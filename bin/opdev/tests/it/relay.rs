@@ -162,11 +162,14 @@ async fn balance(rpc: &str, who: Address) -> U256 {
         .unwrap()
 }
 
+/// `eth_call` at the latest mined block (never the pending one: anvil orders a pending user
+/// transaction before a pending deposit in the same block).
 async fn call(rpc: &str, to: Address, input: Vec<u8>) -> Bytes {
     let tx = TransactionRequest::default().with_to(to).with_input(input);
     ProviderBuilder::new()
         .connect_http(rpc.parse().unwrap())
         .call(tx)
+        .block(alloy::eips::BlockId::latest())
         .await
         .unwrap()
 }
