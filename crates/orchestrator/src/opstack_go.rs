@@ -431,10 +431,10 @@ impl GoModule {
 }
 
 impl GoModule {
-    /// Deletes Go's caches after a build without waiting: they hold some 60,000 files, which
-    /// took two minutes to delete on a busy two-core machine. The folder is renamed first (so
-    /// `go/` is gone at once) and deleted by an `rm -rf` in its own process group, which outlives
-    /// opdev; a rename the next build still finds is deleted then.
+    /// Deletes Go's caches after a build without waiting: they hold tens of thousands of files,
+    /// which took two minutes to delete on a busy two-core machine. The folder is renamed first
+    /// (so `go/` is gone at once) and deleted by an `rm -rf` in its own process group, which
+    /// outlives opdev; a rename the next build still finds is deleted then.
     fn discard(&self, caches: &Path) -> Result<(), Error> {
         let trash = self.dir.join(format!("{DISCARDED}{}", std::process::id()));
         std::fs::rename(caches, &trash).map_err(|e| Error::io(caches, e))?;
