@@ -525,7 +525,7 @@ mod tests {
     const UPSTREAM_REPLACE: &str = "github.com/ethereum-optimism/op-geth v1.101315.2-rc.1";
     const UPSTREAM_GO_MOD_HASH: &str = "h1:niB7vsxZCKyzUiSgbD2RKW00Go9ciKOsk5a1bkKSYm8=";
 
-    /// The right-hand side of `replace github.com/ethereum/go-ethereum [version] => …` in a go.mod.
+    /// The right-hand side of `replace github.com/ethereum/go-ethereum [version] => …` in go.mod.
     fn geth_replace(go_mod: &str) -> Option<String> {
         go_mod.lines().find_map(|line| {
             let rest = line
