@@ -3,8 +3,14 @@
 # (indexer, faucet), Prometheus and Alertmanager (monitoring); with --tests also Chromium (the
 # explorer's browser test) and Docker Engine (the Docker runtime's tests), whose daemon it starts
 # when none answers. As root it runs apt-get; otherwise sudo when it needs no password; otherwise
-# it prints the command to run and fails.
+# it prints the command to run and fails. With --tests it also installs cargo-nextest from
+# crates.io when it is missing (the test runner scripts/test.sh prefers).
 set -euo pipefail
+
+if [ "${1:-}" = "--tests" ] && ! cargo nextest --version >/dev/null 2>&1; then
+  echo "== installing cargo-nextest from crates.io (cargo install --locked cargo-nextest)" >&2
+  cargo install --locked cargo-nextest
+fi
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)

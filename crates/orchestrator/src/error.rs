@@ -125,6 +125,18 @@ pub enum Error {
         /// Why it cannot be installed.
         reason: String,
     },
+    /// Building a program from source failed.
+    #[error("build {what}: {reason}")]
+    Build {
+        /// The program.
+        what: String,
+        /// How the build ended.
+        reason: String,
+        /// The build's whole output.
+        log: PathBuf,
+        /// Its last lines.
+        tail: Vec<String>,
+    },
     /// A service did not become ready.
     #[error("service {service} did not become ready: {reason}")]
     NotReady {
@@ -209,7 +221,9 @@ impl Error {
             Self::AlreadyRunning { .. } | Self::UpInProgress(_) => ExitCode::AlreadyRunning,
             Self::NotRunning(_) => ExitCode::NotRunning,
             Self::PortInUse { .. } => ExitCode::PortInUse,
-            Self::Binary { .. } | Self::ToolMissing { .. } => ExitCode::ToolMissing,
+            Self::Binary { .. } | Self::ToolMissing { .. } | Self::Build { .. } => {
+                ExitCode::ToolMissing
+            }
             Self::NotReady { .. } => ExitCode::NotReady,
             Self::Chain(opdev_chain::ChainError::Mnemonic(_)) => ExitCode::Usage,
             Self::Chain(opdev_chain::ChainError::Smoke { .. }) => ExitCode::SmokeFailed,
@@ -240,6 +254,8 @@ impl Error {
             Self::PortInUse { .. } => "stop what uses it, choose other ports (--l1-port, --l2-port), or pass --ports auto".into(),
             Self::Binary { .. } => "give the path of an existing executable file".into(),
             Self::ToolMissing { tool, .. } if tool == "anvil" => "install Node.js and npm (opdev then installs anvil itself), put Foundry's anvil on PATH, or pass --anvil-bin PATH".into(),
+            Self::ToolMissing { tool, .. } if tool == "go" => format!("install Go {}.{} or newer (https://go.dev/dl/) and opdev builds them once into its cache, or give them: {}", crate::opstack_go::MIN_GO.0, crate::opstack_go::MIN_GO.1, crate::opstack_go::BINARY_FLAGS),
+            Self::Build { log, .. } => format!("the whole output is in {}; check the connection to the Go module proxy (GOPROXY) and the free disk space, or give the programs: {}", log.display(), crate::opstack_go::BINARY_FLAGS),
             Self::ToolMissing { tool, .. } if tool == "postgresql" => "install it (Debian: apt-get install postgresql), pass --postgres-url URL of a server you run, or --no-indexer".into(),
             Self::ToolMissing { tool, .. } if tool == "prometheus" || tool == "alertmanager" => "install them (Debian: apt-get install prometheus prometheus-alertmanager), or run without monitoring: --no-monitoring".into(),
             Self::NotReady { service, .. } => format!("see the whole log with `opdev logs {service}`"),
@@ -256,6 +272,7 @@ impl Error {
     pub fn details(&self) -> &[String] {
         match self {
             Self::NotReady { log_tail, .. }
+            | Self::Build { tail: log_tail, .. }
             | Self::Reported {
                 details: log_tail, ..
             } => log_tail,

@@ -1,8 +1,8 @@
 //! The orchestrator: everything between the CLI and the runtime. It knows where devnets live
-//! ([`home`]) and who owns them ([`lock`]), finds or installs tools ([`tools`]), checks ports
-//! ([`ports`]), turns config into a [`plan::Plan`] and executes it, runs a devnet's supervisor
-//! ([`daemon`]) and talks to it ([`client`], [`protocol`]). [`lifecycle`] ties these into the
-//! operations the CLI offers.
+//! ([`home`]) and who owns them ([`lock`]), finds or installs tools ([`tools`]), builds the full
+//! profile's OP Stack programs ([`opstack_go`]), checks ports ([`ports`]), turns config into a
+//! [`plan::Plan`] and executes it, runs a devnet's supervisor ([`daemon`]) and talks to it
+//! ([`client`], [`protocol`]). [`lifecycle`] ties these into the operations the CLI offers.
 
 pub mod client;
 pub mod daemon;
@@ -11,6 +11,7 @@ pub mod home;
 pub mod lifecycle;
 pub mod lock;
 pub mod monitoring;
+pub mod opstack_go;
 pub mod plan;
 pub mod ports;
 pub mod protocol;

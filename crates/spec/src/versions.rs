@@ -26,6 +26,7 @@ pub const SOLC: Pinned = Pinned {
     source: "npm: solc (solcjs)",
 };
 
+<<<<<<< HEAD
 /// The OP Stack's compiled contracts (forge artifacts of the Bedrock contracts, the L2
 /// predeploys and the preinstalls), installed from npm into opdev's cache when a bridge is first
 /// deployed. The package is the optimism monorepo's develop branch of late May 2024:
@@ -39,6 +40,26 @@ pub const CONTRACTS_BEDROCK: Pinned = Pinned {
 
 /// Every pinned piece, in the order `docs/versions.md` lists them.
 pub const ALL: &[Pinned] = &[ANVIL, SOLC, CONTRACTS_BEDROCK];
+=======
+/// The OP Stack monorepo's Go module, whose mains opdev builds for the full profile: op-node,
+/// op-batcher and op-proposer. `opstack-go/go.mod` requires this version (a test checks).
+pub const OPTIMISM: Pinned = Pinned {
+    tool: "op-node, op-batcher, op-proposer",
+    version: "v1.7.7",
+    source: "Go module: github.com/ethereum-optimism/optimism",
+};
+
+/// op-geth, built as `github.com/ethereum/go-ethereum/cmd/geth` through the `replace` that
+/// [`OPTIMISM`]'s own go.mod makes; `opstack-go/go.mod` repeats it (a test checks).
+pub const OP_GETH: Pinned = Pinned {
+    tool: "op-geth",
+    version: "v1.101315.2-rc.1",
+    source: "Go module: github.com/ethereum-optimism/op-geth",
+};
+
+/// Every pinned piece, in the order `docs/versions.md` lists them.
+pub const ALL: &[Pinned] = &[ANVIL, SOLC, OPTIMISM, OP_GETH];
+>>>>>>> wt/full-go
 
 #[cfg(test)]
 mod tests {

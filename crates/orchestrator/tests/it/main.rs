@@ -1,0 +1,3 @@
+//! Integration tests of the orchestrator against real tools.
+
+mod opstack_go;
