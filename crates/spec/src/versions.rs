@@ -26,7 +26,6 @@ pub const SOLC: Pinned = Pinned {
     source: "npm: solc (solcjs)",
 };
 
-<<<<<<< HEAD
 /// The OP Stack's compiled contracts (forge artifacts of the Bedrock contracts, the L2
 /// predeploys and the preinstalls), installed from npm into opdev's cache when a bridge is first
 /// deployed. The package is the optimism monorepo's develop branch of late May 2024:
@@ -38,9 +37,6 @@ pub const CONTRACTS_BEDROCK: Pinned = Pinned {
     source: "npm: @eth-optimism/contracts-bedrock",
 };
 
-/// Every pinned piece, in the order `docs/versions.md` lists them.
-pub const ALL: &[Pinned] = &[ANVIL, SOLC, CONTRACTS_BEDROCK];
-=======
 /// The OP Stack monorepo's Go module, whose mains opdev builds for the full profile: op-node,
 /// op-batcher and op-proposer. `opstack-go/go.mod` requires this version (a test checks).
 pub const OPTIMISM: Pinned = Pinned {
@@ -58,8 +54,7 @@ pub const OP_GETH: Pinned = Pinned {
 };
 
 /// Every pinned piece, in the order `docs/versions.md` lists them.
-pub const ALL: &[Pinned] = &[ANVIL, SOLC, OPTIMISM, OP_GETH];
->>>>>>> wt/full-go
+pub const ALL: &[Pinned] = &[ANVIL, SOLC, CONTRACTS_BEDROCK, OPTIMISM, OP_GETH];
 
 #[cfg(test)]
 mod tests {
