@@ -27,6 +27,13 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
     if config.faucet {
         cfg = cfg.with_target("opdev-faucet", local("faucet"));
     }
+    if opdev_profiles::bridge::enabled(config) {
+        cfg = cfg.with_relayer(
+            local(opdev_profiles::bridge::RELAYER),
+            config.deposit_confirmations,
+            opdev_spec::config::PROPOSAL_INTERVAL,
+        );
+    }
     if let Some(url) = &config.alert_webhook {
         cfg = cfg.with_user_webhook(url);
     }
@@ -40,6 +47,7 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
         thresholds.indexer_lag_for = after;
         thresholds.target_down_for = after;
         thresholds.disk_for = after;
+        thresholds.deposit_lag_for = after;
     }
     cfg.runbook_base = RUNBOOKS.into();
     cfg.with_thresholds(thresholds)
