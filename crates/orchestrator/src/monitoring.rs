@@ -78,3 +78,30 @@ pub fn write(devnet: &DevnetDir, config: &DevnetConfig) -> Result<(), Error> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use opdev_spec::{DevnetConfig, Settings};
+
+    #[test]
+    fn the_relayer_is_scraped_and_watched_only_with_the_lite_bridge() {
+        let config = DevnetConfig::new(&Settings {
+            deposit_confirmations: Some(3),
+            alert_after: Some(7),
+            ..Default::default()
+        })
+        .unwrap();
+        let cfg = super::settings(&config);
+        let relayer = cfg.relayer.as_ref().expect("the bridge is on by default");
+        assert_eq!(relayer.address, "127.0.0.1:4004");
+        assert_eq!(relayer.deposit_confirmations, 3);
+        assert_eq!(cfg.thresholds.deposit_lag_for.as_secs(), 7);
+
+        let config = DevnetConfig::new(&Settings {
+            bridge: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(super::settings(&config).relayer.is_none());
+    }
+}
