@@ -254,8 +254,8 @@ pub(crate) struct UpArgs {
     #[arg(long, help_heading = "Services", conflicts_with = "monitoring")]
     pub(crate) no_monitoring: bool,
     /// Port of one of opdev's own services, as SERVICE=PORT (repeatable; services: explorer
-    /// 4000, faucet 4001, indexer 4002, exporter 4003, postgres 5433, prometheus 9090,
-    /// alertmanager 9093).
+    /// 4000, faucet 4001, indexer 4002, exporter 4003, relayer 4004, postgres 5433, prometheus
+    /// 9090, alertmanager 9093).
     #[arg(
         long = "service-port",
         env = "OPDEV_SERVICE_PORTS",
@@ -282,7 +282,7 @@ pub(crate) struct UpArgs {
     )]
     pub(crate) indexer_lag_alert: Option<u64>,
     /// Seconds an unhealthy condition must last before its alert fires [default: 30 for
-    /// RpcDown and TargetDown, 60 for IndexerLagging and DiskFillingUp].
+    /// RpcDown and TargetDown, 60 for IndexerLagging, DiskFillingUp and DepositsStalled].
     #[arg(
         long,
         env = "OPDEV_ALERT_AFTER",

@@ -27,6 +27,13 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
     if config.faucet {
         cfg = cfg.with_target("opdev-faucet", local("faucet"));
     }
+    if opdev_profiles::bridge::enabled(config) {
+        cfg = cfg.with_relayer(
+            local(opdev_profiles::bridge::RELAYER),
+            config.deposit_confirmations,
+            opdev_spec::config::PROPOSAL_INTERVAL,
+        );
+    }
     if let Some(url) = &config.alert_webhook {
         cfg = cfg.with_user_webhook(url);
     }
@@ -40,6 +47,7 @@ pub fn settings(config: &DevnetConfig) -> MonitoringConfig {
         thresholds.indexer_lag_for = after;
         thresholds.target_down_for = after;
         thresholds.disk_for = after;
+        thresholds.deposit_lag_for = after;
     }
     cfg.runbook_base = RUNBOOKS.into();
     cfg.with_thresholds(thresholds)
@@ -69,4 +77,31 @@ pub fn write(devnet: &DevnetDir, config: &DevnetConfig) -> Result<(), Error> {
         opdev_telemetry::config::alertmanager_yml(&cfg).as_bytes(),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use opdev_spec::{DevnetConfig, Settings};
+
+    #[test]
+    fn the_relayer_is_scraped_and_watched_only_with_the_lite_bridge() {
+        let config = DevnetConfig::new(&Settings {
+            deposit_confirmations: Some(3),
+            alert_after: Some(7),
+            ..Default::default()
+        })
+        .unwrap();
+        let cfg = super::settings(&config);
+        let relayer = cfg.relayer.as_ref().expect("the bridge is on by default");
+        assert_eq!(relayer.address, "127.0.0.1:4004");
+        assert_eq!(relayer.deposit_confirmations, 3);
+        assert_eq!(cfg.thresholds.deposit_lag_for.as_secs(), 7);
+
+        let config = DevnetConfig::new(&Settings {
+            bridge: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(super::settings(&config).relayer.is_none());
+    }
 }

@@ -2,12 +2,17 @@
 //! L1 and the predeploys on every L2 once all chains are up (and only checks on a warm `up`), and
 //! `relayer`, which relays deposits and L1-info updates and proposes outputs. Both are the opdev
 //! binary (`opdev serve bridge-deploy|relayer`); their keys reach them through the environment.
+//! The relayer serves `/metrics` and `/health` on its `http` port (service port `relayer`, 4004),
+//! and is ready once `/health` answers.
 
 use std::time::Duration;
 
 use opdev_spec::{Artifact, DevnetConfig, Profile, ServiceSpec, versions::CONTRACTS_BEDROCK};
 
-use crate::{Inputs, own::chain_args};
+use crate::{
+    Inputs,
+    own::{chain_args, http},
+};
 
 /// Name of the deployment step.
 pub const DEPLOY: &str = "bridge-deploy";
@@ -72,6 +77,7 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
         .with_env("PROPOSER_PRIVATE_KEY", &inputs.secrets.proposer_key)
         .with_dependency(DEPLOY)
         .with_ready_timeout(Duration::from_secs(30));
+    let relayer = http(relayer, config.service_port(RELAYER), "/health");
     vec![deploy, relayer]
 }
 
@@ -126,6 +132,19 @@ mod tests {
                 .any(|a| a.contains("0x02") || a.contains("junk"))
         }));
         assert_eq!(specs[1].env["PROPOSER_PRIVATE_KEY"], "0x02");
+        // The relayer serves /metrics and /health on its own port and is ready once /health answers.
+        let relayer = &specs[1];
+        assert_eq!(relayer.ports[crate::own::HTTP_PORT], 4004);
+        assert!(
+            relayer
+                .args
+                .windows(2)
+                .any(|w| w == ["--listen", "{listen}:4004"])
+        );
+        assert!(relayer.ready.contains(&opdev_spec::WaitFor::Http {
+            port: crate::own::HTTP_PORT.into(),
+            path: "/health".into()
+        }));
     }
 
     #[test]

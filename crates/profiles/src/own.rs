@@ -39,7 +39,8 @@ fn own(name: &str, inputs: Inputs<'_>) -> ServiceSpec {
     spec
 }
 
-fn http(spec: ServiceSpec, port: u16, health: &str) -> ServiceSpec {
+/// `spec` listening on `port` (`--listen`), ready once `GET health` answers 2xx.
+pub(crate) fn http(spec: ServiceSpec, port: u16, health: &str) -> ServiceSpec {
     spec.with_args(["--listen".to_owned(), format!("{{listen}}:{port}")])
         .with_port(HTTP_PORT, port)
         .with_ready(WaitFor::Http {

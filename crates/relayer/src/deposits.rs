@@ -24,6 +24,8 @@ use anyhow::Context;
 use opdev_opstack::{anvil::Chain, deposit};
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::ChainMetrics;
+
 /// L1 blocks read per `eth_getLogs`.
 const LOG_RANGE: u64 = 500;
 
@@ -69,6 +71,7 @@ pub struct DepositRelay {
     dirty: bool,
     /// Deposits sent and not yet mined, by sender.
     in_flight: Vec<(Address, B256)>,
+    metrics: ChainMetrics,
 }
 
 fn now() -> u64 {
@@ -105,7 +108,14 @@ impl DepositRelay {
             checkpoint,
             dirty: false,
             in_flight: Vec::new(),
+            metrics: ChainMetrics::default(),
         })
+    }
+
+    /// Counts what it relays into `metrics`.
+    pub fn with_metrics(mut self, metrics: ChainMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The current checkpoint.
@@ -149,6 +159,7 @@ impl DepositRelay {
                     "deposit missing on the L2 (restarted from an older state?); relaying it again"
                 );
                 self.l2.send_raw(&relayed.raw).await?;
+                self.metrics.deposit_resent();
             }
         }
         Ok(())
@@ -198,7 +209,9 @@ impl DepositRelay {
                     log.transaction_hash.unwrap_or_default(),
                 )?;
                 let l2_hash = d.l2_hash();
+                self.metrics.deposit_seen(block);
                 if self.l2.has_transaction(l2_hash).await? {
+                    self.metrics.deposit_on_l2(block);
                     continue;
                 }
                 if self
@@ -213,6 +226,7 @@ impl DepositRelay {
                 self.l2.send_raw(&d.raw()).await?;
                 self.in_flight.push((d.tx.from, l2_hash));
                 tracing::info!(l1_tx = %d.l1_tx, %l2_hash, l1_block = block, "deposit relayed");
+                self.metrics.deposit_relayed(block);
                 self.checkpoint.relayed_total += 1;
                 self.checkpoint.recent.push(Relayed {
                     l2_hash,

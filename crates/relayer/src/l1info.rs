@@ -10,6 +10,8 @@ use opdev_opstack::{
     l1,
 };
 
+use crate::metrics::ChainMetrics;
+
 /// Keeps one L2's L1Block in step with the L1 head.
 #[derive(Debug)]
 pub struct L1InfoFeed {
@@ -19,6 +21,7 @@ pub struct L1InfoFeed {
     last: Option<B256>,
     /// The L1-info deposit sent last, until it is mined (one pending deposit per sender).
     in_flight: Option<B256>,
+    metrics: ChainMetrics,
 }
 
 impl L1InfoFeed {
@@ -30,7 +33,14 @@ impl L1InfoFeed {
             batcher_hash,
             last: None,
             in_flight: None,
+            metrics: ChainMetrics::default(),
         }
+    }
+
+    /// Counts the updates it sends into `metrics`.
+    pub fn with_metrics(mut self, metrics: ChainMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends the L1-info deposit of the L1 head if it is new.
@@ -60,6 +70,7 @@ impl L1InfoFeed {
         if !self.l2.has_transaction(tx.tx_hash()).await? {
             self.l2.send_raw(&deposit::raw(&tx)).await?;
             self.in_flight = Some(tx.tx_hash());
+            self.metrics.l1_info_sent();
         }
         self.last = Some(head.header.hash);
         Ok(())

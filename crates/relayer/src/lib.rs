@@ -6,11 +6,14 @@
 //! - `opdev serve relayer` ([`relay`]): follows every OptimismPortal's deposits and relays each,
 //!   exactly once, to its L2 as a deposit transaction ([`deposits`]); keeps each L2's L1Block
 //!   predeploy in step with the L1 ([`l1info`]); and proposes outputs by creating dispute games on
-//!   the L1 ([`proposer`]), so withdrawals can be proven and finalized.
+//!   the L1 ([`proposer`]), so withdrawals can be proven and finalized; it serves `/metrics`
+//!   ([`metrics`]) and `/health` on `--listen`.
 
 pub mod deploy;
 pub mod deposits;
+mod http;
 pub mod l1info;
+pub mod metrics;
 pub mod proposer;
 pub mod relay;
 

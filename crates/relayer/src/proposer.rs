@@ -18,6 +18,8 @@ use alloy::{
 };
 use opdev_opstack::{anvil::Chain, l1::IDisputeGameFactory, output::OutputRootProof, predeploys};
 
+use crate::metrics::{ChainMetrics, Metrics};
+
 /// Gas of one `DisputeGameFactory.create`.
 const CREATE_GAS: u64 = 800_000;
 
@@ -29,6 +31,7 @@ struct Target {
     factory: Address,
     last_block: Option<u64>,
     last_at: Option<Instant>,
+    metrics: ChainMetrics,
 }
 
 /// The proposer of every L2 of a devnet.
@@ -63,9 +66,18 @@ impl Proposer {
                     factory,
                     last_block: None,
                     last_at: None,
+                    metrics: ChainMetrics::default(),
                 })
                 .collect(),
         }
+    }
+
+    /// Counts each L2's proposals into its series of `metrics`.
+    pub fn with_metrics(mut self, metrics: &Metrics) -> Self {
+        for t in &mut self.targets {
+            t.metrics = metrics.chain(&t.name).unwrap_or_default();
+        }
+        self
     }
 
     /// Proposes for every L2 that is due.
@@ -81,12 +93,14 @@ impl Proposer {
                 Ok(Some((block, root))) => {
                     let t = &mut self.targets[i];
                     tracing::info!(chain = %t.name, l2_block = block, %root, "output proposed");
+                    t.metrics.output_proposed(block);
                     t.last_block = Some(block);
                     t.last_at = Some(Instant::now());
                 }
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(chain = %self.targets[i].name, error = %e, "output proposal");
+                    self.targets[i].metrics.proposal_error();
                 }
             }
         }
@@ -96,6 +110,7 @@ impl Proposer {
         let t = &self.targets[i];
         let head = t.l2.latest_block().await?;
         let number = head.header.number;
+        t.metrics.proposer_saw(number, t.last_block);
         if t.last_block.is_some_and(|last| number <= last) {
             return Ok(None);
         }

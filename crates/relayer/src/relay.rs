@@ -1,15 +1,18 @@
 //! `opdev serve relayer`: one loop per L2 that relays its deposits and L1-info updates, and one
 //! proposer loop for all L2s (they share the proposer's key, so its nonces stay in order). Every
 //! loop survives its chains going away: an RPC error is logged and retried on the next tick.
+//! `GET /metrics` and `GET /health` are served on `--listen` (see [`crate::metrics`]).
 
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, bail};
 use opdev_opstack::{Record, anvil::Chain};
 use tokio_util::sync::CancellationToken;
 
-use crate::{deposits::DepositRelay, l1info::L1InfoFeed, proposer::Proposer};
+use crate::{
+    deposits::DepositRelay, http, l1info::L1InfoFeed, metrics::Metrics, proposer::Proposer,
+};
 
 /// `opdev serve relayer` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -17,6 +20,9 @@ pub struct ServeArgs {
     /// A chain, as NAME=CHAIN_ID=RPC_URL: the L1 first, then every L2 in order.
     #[arg(long = "chain", value_name = "NAME=ID=URL", required = true)]
     pub chains: Vec<String>,
+    /// Address of the /metrics and /health HTTP server.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
     /// The bridge record written by `opdev serve bridge-deploy`.
     #[arg(long, value_name = "FILE")]
     pub bridge: PathBuf,
@@ -31,7 +37,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 120)]
     pub recheck_window: u64,
     /// Seconds between two output proposals of the same L2.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = opdev_spec::config::PROPOSAL_INTERVAL)]
     pub proposal_interval: u64,
     /// How often to look at the chains, in milliseconds.
     #[arg(long, default_value_t = 100)]
@@ -47,6 +53,18 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
     let [l1_endpoint, l2_endpoints @ ..] = endpoints.as_slice() else {
         bail!("--chain: the L1 and at least one L2 are needed");
     };
+    let listen: SocketAddr = args
+        .listen
+        .parse()
+        .with_context(|| format!("bad --listen {:?}: expected IP:PORT", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("bind {listen}"))?;
+    let addr = listener
+        .local_addr()
+        .with_context(|| format!("bind {listen}"))?;
+    tracing::info!("listening on {addr}");
+    let metrics = Metrics::new(l2_endpoints.iter().map(|e| (e.name.as_str(), e.chain_id)));
     let record = Record::read(&args.bridge)?;
     let proposer_key: PrivateKeySigner = args
         .proposer_key
@@ -68,6 +86,7 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
             );
         };
         let l2 = Chain::connect(&endpoint.rpc_url, None)?;
+        let chain_metrics = metrics.chain(&endpoint.name).unwrap_or_default();
         let mut relay = DepositRelay::open(
             &args.data,
             &endpoint.name,
@@ -76,14 +95,17 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
             contracts.get("OptimismPortal"),
             args.deposit_confirmations,
             Duration::from_secs(args.recheck_window),
-        )?;
+        )?
+        .with_metrics(chain_metrics.clone());
         let mut feed = L1InfoFeed::new(
             l1.clone(),
             l2.clone(),
             opdev_opstack::l1::batcher_hash(record.deployment.settings.batcher),
-        );
+        )
+        .with_metrics(chain_metrics.clone());
         let stop = stop.clone();
         let name = endpoint.name.clone();
+        let l1 = l1.clone();
         tasks.spawn(async move {
             let mut ticker = tokio::time::interval(poll);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -97,6 +119,10 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
                 }
                 if let Err(e) = relay.tick().await {
                     tracing::warn!(chain = %name, error = %e, "deposit relay");
+                }
+                // Read apart from the tick, so a relay stuck on its L2 shows a growing lag.
+                if let Ok(head) = l1.block_number().await {
+                    chain_metrics.deposit_progress(head, relay.checkpoint().next_block);
                 }
             }
             relay.save()
@@ -113,7 +139,8 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
         record.deployment.game_type,
         proposals,
         Duration::from_secs(args.proposal_interval.max(1)),
-    );
+    )
+    .with_metrics(&metrics);
     let stop_proposer = stop.clone();
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(poll.max(Duration::from_millis(250)));
@@ -126,6 +153,23 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
             proposer.tick().await;
         }
         Ok(())
+    });
+    let app = http::router(http::AppState {
+        metrics,
+        l2s: l2_endpoints
+            .iter()
+            .map(|e| http::L2 {
+                chain: e.name.clone(),
+                chain_id: e.chain_id,
+            })
+            .collect(),
+    });
+    let stop_http = stop.clone();
+    tasks.spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop_http.cancelled_owned())
+            .await
+            .with_context(|| format!("serve HTTP on {addr}"))
     });
     tracing::info!(l2s = l2_endpoints.len(), "relayer running");
     while let Some(result) = tasks.join_next().await {

@@ -36,6 +36,8 @@ pub const DEFAULT_FINALIZATION_PERIOD: u64 = 12;
 /// Default L1 confirmations before the relayer relays a deposit: none, since an anvil L1 only
 /// reorgs when asked to.
 pub const DEFAULT_DEPOSIT_CONFIRMATIONS: u64 = 0;
+/// Seconds between two output proposals of one L2 by the lite bridge's relayer.
+pub const PROPOSAL_INTERVAL: u64 = 4;
 /// The most L2s one devnet may have.
 pub const MAX_L2: u32 = 8;
 /// The longest block time accepted, in seconds.
@@ -46,6 +48,7 @@ pub const DEFAULT_SERVICE_PORTS: &[(&str, u16)] = &[
     ("faucet", 4001),
     ("indexer", 4002),
     ("exporter", 4003),
+    ("relayer", 4004),
     ("postgres", 5433),
     ("prometheus", 9090),
     ("alertmanager", 9093),
@@ -190,7 +193,7 @@ pub struct Settings {
     /// Blocks of indexer lag that fire `IndexerLagging` (after a minute).
     pub indexer_lag_alert: Option<u64>,
     /// Seconds an unhealthy condition must last before its alert fires (RpcDown, IndexerLagging,
-    /// TargetDown, DiskFillingUp).
+    /// TargetDown, DiskFillingUp, DepositsStalled).
     pub alert_after: Option<u64>,
     /// Docker runtime: the image to run, by service or tool name.
     pub images: Option<BTreeMap<String, String>>,
@@ -417,7 +420,8 @@ pub struct DevnetConfig {
     #[serde(default = "default_indexer_lag_alert")]
     pub indexer_lag_alert: u64,
     /// Seconds an unhealthy condition must last before its alert fires; `None`: each alert's
-    /// default (RpcDown and TargetDown 30 s, IndexerLagging and DiskFillingUp 60 s).
+    /// default (RpcDown and TargetDown 30 s, IndexerLagging, DiskFillingUp and DepositsStalled
+    /// 60 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_after: Option<u64>,
     /// Deploy the OP bridge (a devnet saved before the bridge existed gets it at its next `up`).
@@ -745,6 +749,8 @@ impl DevnetConfig {
                 "faucet" => self.faucet,
                 "explorer" => self.indexer,
                 "exporter" | "prometheus" | "alertmanager" => self.monitoring,
+                // The lite bridge's relayer (crates/profiles/src/bridge.rs).
+                "relayer" => self.bridge && self.profile == Profile::Lite,
                 _ => false,
             })
             .collect()
@@ -822,12 +828,19 @@ impl DevnetConfig {
         changed
     }
 
-    /// Reads a saved config.
+    /// Reads a saved config. A service that got a port after the devnet was saved (the relayer)
+    /// gets its default port, which `up` moves when it is taken and ports are automatic.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::File {
+        let mut config: Self = toml::from_str(text).map_err(|e| ConfigError::File {
             path: path.to_path_buf(),
             reason: e.message().trim().replace('\n', " "),
         })?;
+        for (service, port) in DEFAULT_SERVICE_PORTS {
+            config
+                .service_ports
+                .entry((*service).to_owned())
+                .or_insert(*port);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -1053,6 +1066,34 @@ mod tests {
         .unwrap();
         let text = c.to_toml();
         assert_eq!(DevnetConfig::from_toml(&text, Path::new("c")).unwrap(), c);
+    }
+
+    #[test]
+    fn the_relayer_has_a_port_when_the_lite_bridge_runs() {
+        let c = DevnetConfig::new(&Settings::default()).unwrap();
+        assert!(c.port_services().contains(&"relayer"));
+        assert_eq!(c.service_port("relayer"), 4004);
+        for settings in [
+            Settings {
+                bridge: Some(false),
+                ..Default::default()
+            },
+            Settings {
+                profile: Some(Profile::Full),
+                ..Default::default()
+            },
+        ] {
+            let c = DevnetConfig::new(&settings).unwrap();
+            assert!(!c.port_services().contains(&"relayer"), "{settings:?}");
+        }
+    }
+
+    #[test]
+    fn a_config_saved_before_a_service_had_a_port_gets_its_default() {
+        let mut c = DevnetConfig::new(&Settings::default()).unwrap();
+        c.service_ports.remove("relayer");
+        let back = DevnetConfig::from_toml(&c.to_toml(), Path::new("c")).unwrap();
+        assert_eq!(back.service_port("relayer"), 4004);
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const DASHBOARDS: &[(&str, &str)] = &[
         "opdev-services.json",
         include_str!("../dashboards/opdev-services.json"),
     ),
+    (
+        "opdev-bridge.json",
+        include_str!("../dashboards/opdev-bridge.json"),
+    ),
 ];
 
 const KEYWORDS: &[&str] = &[

@@ -1,6 +1,6 @@
 //! Every metric name the alert rules and dashboards use, kept in one place. The exporter's own
-//! metrics are defined here and registered by [`crate::exporter`]; the indexer's, faucet's and
-//! supervisor's are the names those services expose (the contract between them and the rules;
+//! metrics are defined here and registered by [`crate::exporter`]; the indexer's, faucet's,
+//! relayer's and supervisor's are the names those services expose (the contract between them and the rules;
 //! when one of them renames a metric, this list and the test that reads it say what to change). A test checks that every dashboard expression names only metrics listed here,
 //! and another that the exporter's registry matches [`EXPORTER`].
 
@@ -14,6 +14,8 @@ pub enum Owner {
     Indexer,
     /// `opdev serve faucet`.
     Faucet,
+    /// `opdev serve relayer` (the lite bridge; labels `chain` = the L2, `chain_id`).
+    Relayer,
     /// The devnet's supervisor.
     Supervisor,
     /// Prometheus itself (per scrape target).
@@ -112,6 +114,30 @@ pub const FAUCET_CLAIMS: &str = "faucet_claims_total";
 pub const FAUCET_BALANCE: &str = "faucet_balance_wei";
 /// Faucet: time to answer a claim (histogram).
 pub const FAUCET_CLAIM_DURATION: &str = "faucet_claim_duration_seconds";
+/// Relayer: deposits sent to the L2.
+pub const RELAYER_DEPOSITS_RELAYED: &str = "opdev_relayer_deposits_relayed_total";
+/// Relayer: deposits sent again after the L2 lost them.
+pub const RELAYER_DEPOSITS_RESENT: &str = "opdev_relayer_deposits_resent_total";
+/// Relayer: L1 block of the newest deposit read from the portal.
+pub const RELAYER_DEPOSIT_SEEN_BLOCK: &str = "opdev_relayer_deposit_seen_l1_block";
+/// Relayer: L1 block of the newest deposit on the L2.
+pub const RELAYER_DEPOSIT_RELAYED_BLOCK: &str = "opdev_relayer_deposit_relayed_l1_block";
+/// Relayer: L1 head minus the last L1 block the deposit relay has read.
+pub const RELAYER_DEPOSIT_LAG: &str = "opdev_relayer_deposit_lag_blocks";
+/// Relayer: Unix time of the last deposit relayed.
+pub const RELAYER_LAST_DEPOSIT: &str = "opdev_relayer_last_deposit_timestamp_seconds";
+/// Relayer: L1-info deposits sent.
+pub const RELAYER_L1_INFO_UPDATES: &str = "opdev_relayer_l1_info_updates_total";
+/// Relayer: outputs proposed (dispute games created).
+pub const RELAYER_OUTPUTS_PROPOSED: &str = "opdev_relayer_outputs_proposed_total";
+/// Relayer: L2 block of the newest proposal.
+pub const RELAYER_OUTPUT_BLOCK: &str = "opdev_relayer_output_l2_block";
+/// Relayer: L2 head minus the last proposed block.
+pub const RELAYER_PROPOSER_LAG: &str = "opdev_relayer_proposer_lag_blocks";
+/// Relayer: proposals that failed.
+pub const RELAYER_PROPOSAL_ERRORS: &str = "opdev_relayer_proposal_errors_total";
+/// Relayer: Unix time of the last output proposed.
+pub const RELAYER_LAST_OUTPUT: &str = "opdev_relayer_last_output_timestamp_seconds";
 /// Supervisor: restarts of a service.
 pub const SERVICE_RESTARTS: &str = "opdev_service_restarts_total";
 /// Supervisor: `1` when a service is running and ready.
@@ -221,8 +247,8 @@ pub const EXPORTER: &[Metric] = &[
     ),
 ];
 
-/// Metrics other services expose (read from crates/indexer/src/metrics.rs and
-/// crates/faucet/src/metrics.rs) or are expected to expose (the supervisor's): the names the rules
+/// Metrics other services expose (read from crates/indexer/src/metrics.rs,
+/// crates/faucet/src/metrics.rs and crates/relayer/src/metrics.rs) or are expected to expose (the supervisor's): the names the rules
 /// and dashboards query.
 pub const EXPECTED: &[Metric] = &[
     m(
@@ -301,6 +327,90 @@ pub const EXPECTED: &[Metric] = &[
         &[],
         Owner::Faucet,
         "time to answer a claim",
+    ),
+    m(
+        RELAYER_DEPOSITS_RELAYED,
+        Kind::Counter,
+        CHAIN,
+        Owner::Relayer,
+        "deposits sent to the L2",
+    ),
+    m(
+        RELAYER_DEPOSITS_RESENT,
+        Kind::Counter,
+        CHAIN,
+        Owner::Relayer,
+        "deposits sent again after the L2 lost them (restarted from an older state)",
+    ),
+    m(
+        RELAYER_DEPOSIT_SEEN_BLOCK,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "L1 block of the newest deposit read from the OptimismPortal",
+    ),
+    m(
+        RELAYER_DEPOSIT_RELAYED_BLOCK,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "L1 block of the newest deposit on the L2",
+    ),
+    m(
+        RELAYER_DEPOSIT_LAG,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "L1 head minus the last L1 block the deposit relay has read",
+    ),
+    m(
+        RELAYER_LAST_DEPOSIT,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "Unix time of the last deposit relayed",
+    ),
+    m(
+        RELAYER_L1_INFO_UPDATES,
+        Kind::Counter,
+        CHAIN,
+        Owner::Relayer,
+        "L1-info deposits sent to the L2",
+    ),
+    m(
+        RELAYER_OUTPUTS_PROPOSED,
+        Kind::Counter,
+        CHAIN,
+        Owner::Relayer,
+        "outputs proposed (dispute games created on the L1)",
+    ),
+    m(
+        RELAYER_OUTPUT_BLOCK,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "L2 block of the newest output proposed",
+    ),
+    m(
+        RELAYER_PROPOSER_LAG,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "L2 head minus the last block proposed, as of the proposer's last look",
+    ),
+    m(
+        RELAYER_PROPOSAL_ERRORS,
+        Kind::Counter,
+        CHAIN,
+        Owner::Relayer,
+        "output proposals that failed",
+    ),
+    m(
+        RELAYER_LAST_OUTPUT,
+        Kind::Gauge,
+        CHAIN,
+        Owner::Relayer,
+        "Unix time of the last output proposed",
     ),
     m(
         UP,

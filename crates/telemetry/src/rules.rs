@@ -2,7 +2,9 @@
 //!
 //! Thresholds come from [`Thresholds`] and each chain's block time: a chain stalls after
 //! `head_stalled_blocks` block times without a new block; a chain with block time 0 (a block per
-//! transaction) is idle when nobody sends transactions, so it gets no `HeadStalled` rule. Every
+//! transaction) is idle when nobody sends transactions, so it gets no `HeadStalled` rule. A devnet
+//! with the lite bridge also gets `DepositsStalled` and `OutputsStalled` over the relayer's
+//! metrics, shaped by its confirmations and proposal interval. Every
 //! alert carries `severity` and `devnet` labels, keeps the `chain`/`chain_id`, `service`, `job` or
 //! `path` label of its series, and has `summary`, `description` and `runbook_url` annotations.
 //! Annotation templates use only `$labels`, so [`rule_tests_yml`] can state the exact expected text.
@@ -33,17 +35,24 @@ pub enum Alert {
     ServiceRestarting,
     /// Prometheus cannot scrape one of opdev's services (the exporter included).
     TargetDown,
+    /// The relayer has stopped reading an L2's deposits from the L1.
+    DepositsStalled,
+    /// The relayer has proposed no output of an L2 for several proposal intervals although the
+    /// L2 has new blocks.
+    OutputsStalled,
 }
 
 impl Alert {
     /// Every alert.
-    pub const ALL: [Alert; 6] = [
+    pub const ALL: [Alert; 8] = [
         Alert::RpcDown,
         Alert::HeadStalled,
         Alert::IndexerLagging,
         Alert::DiskFillingUp,
         Alert::ServiceRestarting,
         Alert::TargetDown,
+        Alert::DepositsStalled,
+        Alert::OutputsStalled,
     ];
 
     /// The `alertname`.
@@ -55,6 +64,8 @@ impl Alert {
             Alert::DiskFillingUp => "DiskFillingUp",
             Alert::ServiceRestarting => "ServiceRestarting",
             Alert::TargetDown => "TargetDown",
+            Alert::DepositsStalled => "DepositsStalled",
+            Alert::OutputsStalled => "OutputsStalled",
         }
     }
 
@@ -128,6 +139,20 @@ fn human_bytes(b: u64) -> String {
 
 fn human_duration(d: Duration) -> String {
     prom_duration(d)
+}
+
+/// `DepositsStalled`'s threshold: the relayer's confirmations plus `deposit_lag_blocks`.
+pub fn deposit_lag_threshold(cfg: &MonitoringConfig) -> Option<u64> {
+    let relayer = cfg.relayer.as_ref()?;
+    Some(relayer.deposit_confirmations + cfg.thresholds.deposit_lag_blocks)
+}
+
+/// `OutputsStalled`'s window: `outputs_stalled_intervals` proposal intervals.
+pub fn outputs_stalled_window(cfg: &MonitoringConfig) -> Option<Duration> {
+    let relayer = cfg.relayer.as_ref()?;
+    Some(Duration::from_secs(
+        relayer.proposal_interval.max(1) * cfg.thresholds.outputs_stalled_intervals.max(1),
+    ))
 }
 
 /// The rules of a devnet.
@@ -257,18 +282,66 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
         ),
     ];
 
-    RuleFile {
-        groups: vec![
-            RuleGroup {
-                name: "opdev-chains".into(),
-                rules: chains,
-            },
-            RuleGroup {
-                name: "opdev-services".into(),
-                rules: services,
-            },
-        ],
+    let mut groups = vec![
+        RuleGroup {
+            name: "opdev-chains".into(),
+            rules: chains,
+        },
+        RuleGroup {
+            name: "opdev-services".into(),
+            rules: services,
+        },
+    ];
+    if let (Some(relayer), Some(lag), Some(window)) = (
+        &cfg.relayer,
+        deposit_lag_threshold(cfg),
+        outputs_stalled_window(cfg),
+    ) {
+        groups.push(RuleGroup {
+            name: "opdev-bridge".into(),
+            rules: vec![
+                rule(
+                    Alert::DepositsStalled,
+                    // The relayer's own reading of the L1 head minus its checkpoint, taken apart
+                    // from its relay step, so a relay stuck on its L2 shows a growing lag.
+                    format!("{} > {lag}", metrics::RELAYER_DEPOSIT_LAG),
+                    t.deposit_lag_for,
+                    "Deposits to {{ $labels.chain }} are stalled".into(),
+                    format!(
+                        "The relayer has been more than {lag} L1 blocks ({} confirmations + {}) \
+                         behind the L1 head in relaying the deposits of {{{{ $labels.chain }}}} \
+                         (chain id {{{{ $labels.chain_id }}}}) for {}.",
+                        relayer.deposit_confirmations,
+                        t.deposit_lag_blocks,
+                        human_duration(t.deposit_lag_for)
+                    ),
+                ),
+                rule(
+                    Alert::OutputsStalled,
+                    // No proposal in the window while the proposer's last look found blocks
+                    // past its last proposal: an idle L2 (block time 0) needs no proposals.
+                    format!(
+                        "increase({}[{w}]) == 0 and {} > 0",
+                        metrics::RELAYER_OUTPUTS_PROPOSED,
+                        metrics::RELAYER_PROPOSER_LAG,
+                        w = prom_duration(window)
+                    ),
+                    t.outputs_stalled_for,
+                    "No outputs proposed for {{ $labels.chain }}".into(),
+                    format!(
+                        "The relayer has proposed no output of {{{{ $labels.chain }}}} (chain id \
+                         {{{{ $labels.chain_id }}}}) for {} ({} proposal intervals of {} s) \
+                         although the L2 has new blocks; withdrawals cannot be proven past its \
+                         last proposal.",
+                        human_duration(window),
+                        t.outputs_stalled_intervals.max(1),
+                        relayer.proposal_interval.max(1)
+                    ),
+                ),
+            ],
+        });
     }
+    RuleFile { groups }
 }
 
 /// The rules file text (a JSON document, which is YAML).
@@ -648,6 +721,109 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
         &[],
     );
 
+    // DepositsStalled and OutputsStalled, when the devnet has a bridge.
+    if let (Some(lag), Some(window)) = (deposit_lag_threshold(cfg), outputs_stalled_window(cfg)) {
+        let labels = [
+            ("chain", "l2-1"),
+            ("chain_id", "901"),
+            ("instance", "127.0.0.1:4004"),
+            ("job", "opdev-relayer"),
+        ];
+        let sel = |name: &str| {
+            format!(
+                "{name}{{chain=\"l2-1\",chain_id=\"901\",instance=\"127.0.0.1:4004\",job=\"opdev-relayer\"}}"
+            )
+        };
+        let deposit_lag = |v: String| s(&sel(metrics::RELAYER_DEPOSIT_LAG), v);
+        let horizon = n(t.deposit_lag_for);
+        let at = b.fired_at(t.deposit_lag_for);
+        b.case(
+            "DepositsStalled fires when the relay lag stays over the threshold",
+            &[deposit_lag(format!("{}x{horizon}", lag + 1))],
+            Alert::DepositsStalled,
+            None,
+            at,
+            &[&labels],
+        );
+        b.case(
+            "DepositsStalled stays quiet at the threshold",
+            &[deposit_lag(format!("{lag}x{horizon}"))],
+            Alert::DepositsStalled,
+            None,
+            at,
+            &[],
+        );
+        b.case(
+            "DepositsStalled fires when the lag grows with every L1 block",
+            &[deposit_lag(format!("0+1x{}", horizon + lag + 2))],
+            Alert::DepositsStalled,
+            None,
+            step * (lag as u32 + 1) + at,
+            &[&labels],
+        );
+        if t.deposit_lag_for >= step * 2 {
+            b.case(
+                "DepositsStalled waits out its for: clause",
+                &[deposit_lag(format!("{}x{horizon}", lag + 1))],
+                Alert::DepositsStalled,
+                None,
+                t.deposit_lag_for - step,
+                &[],
+            );
+            b.case(
+                "DepositsStalled ignores a short lag",
+                &[deposit_lag(format!("{} 0x{horizon}", lag + 1))],
+                Alert::DepositsStalled,
+                None,
+                at,
+                &[],
+            );
+        }
+
+        // Proposals come every step until step 10, then stop.
+        let proposed = |v: String| s(&sel(metrics::RELAYER_OUTPUTS_PROPOSED), v);
+        let proposer_lag = |v: String| s(&sel(metrics::RELAYER_PROPOSER_LAG), v);
+        let stop = step * 10;
+        let fires_at = stop + window + b.fired_at(t.outputs_stalled_for) + step;
+        let total = fires_at.as_millis().div_ceil(step.as_millis()) as u64 + 4;
+        let stopping = || proposed(format!("0+1x10 10x{total}"));
+        b.case(
+            "OutputsStalled fires when proposals stop while the L2 has new blocks",
+            &[stopping(), proposer_lag(format!("0x10 1+1x{total}"))],
+            Alert::OutputsStalled,
+            None,
+            fires_at,
+            &[&labels],
+        );
+        b.case(
+            "OutputsStalled waits for its window",
+            &[stopping(), proposer_lag(format!("0x10 1+1x{total}"))],
+            Alert::OutputsStalled,
+            None,
+            (stop + window).saturating_sub(step * 2),
+            &[],
+        );
+        b.case(
+            "OutputsStalled stays quiet while the L2 has no new blocks",
+            &[stopping(), proposer_lag(format!("0x{}", total + 10))],
+            Alert::OutputsStalled,
+            None,
+            fires_at,
+            &[],
+        );
+        b.case(
+            "OutputsStalled stays quiet while proposals come",
+            &[
+                proposed(format!("0+1x{}", total + 10)),
+                proposer_lag(format!("2x{}", total + 10)),
+            ],
+            Alert::OutputsStalled,
+            None,
+            fires_at,
+            &[],
+        );
+    }
+
     let doc = json!({
         "rule_files": [rules_file],
         "evaluation_interval": prom_duration(step),
@@ -669,6 +845,45 @@ mod tests {
             .with_chain("l1", 900, 12)
             .with_chain("l2-1", 901, 2)
             .with_chain("l2-2", 902, 0)
+            .with_relayer("127.0.0.1:4004", 2, 4)
+    }
+
+    #[test]
+    fn bridge_rules_follow_the_relayer_settings_and_exist_only_with_a_bridge() {
+        let rules = alert_rules(&cfg());
+        let bridge = rules
+            .groups
+            .iter()
+            .find(|g| g.name == "opdev-bridge")
+            .unwrap();
+        let exprs: Vec<_> = bridge
+            .rules
+            .iter()
+            .map(|r| (r.alert.as_str(), r.expr.as_str(), r.for_.as_str()))
+            .collect();
+        assert_eq!(
+            exprs,
+            [
+                (
+                    "DepositsStalled",
+                    "opdev_relayer_deposit_lag_blocks > 7",
+                    "1m"
+                ),
+                (
+                    "OutputsStalled",
+                    "increase(opdev_relayer_outputs_proposed_total[20s]) == 0 and opdev_relayer_proposer_lag_blocks > 0",
+                    "0s"
+                ),
+            ]
+        );
+        let mut no_bridge = cfg();
+        no_bridge.relayer = None;
+        assert!(
+            alert_rules(&no_bridge)
+                .groups
+                .iter()
+                .all(|g| g.name != "opdev-bridge")
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn devnet() -> MonitoringConfig {
         .with_target("opdev-faucet", "127.0.0.1:9102")
         .with_target("opdev-explorer", "127.0.0.1:9103")
         .with_target("opdev-supervisor", "127.0.0.1:9104")
+        .with_relayer("127.0.0.1:4004", 0, 4)
 }
 
 /// The short thresholds of the end-to-end test.
@@ -46,6 +47,7 @@ pub(crate) fn short(cfg: MonitoringConfig) -> MonitoringConfig {
         disk_for: Duration::from_secs(3),
         restart_window: Duration::from_secs(30),
         target_down_for: Duration::from_secs(2),
+        deposit_lag_for: Duration::from_secs(3),
         ..Thresholds::default()
     })
 }
@@ -91,7 +93,13 @@ fn generated_rules_pass_promtool_check_rules() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "alerts.yml", &alert_rules_yml(&devnet()));
     let out = run("promtool", &["check", "rules", "alerts.yml"], dir.path());
-    // 1 RpcDown + 2 HeadStalled (l2-2 mines per transaction) + 4 service rules.
+    // 1 RpcDown + 2 HeadStalled (l2-2 mines per transaction) + 4 service rules + 2 bridge rules.
+    assert!(out.contains("9 rules found"), "{out}");
+    // Without a bridge, no bridge rules.
+    let mut cfg = devnet();
+    cfg.relayer = None;
+    write(dir.path(), "alerts.yml", &alert_rules_yml(&cfg));
+    let out = run("promtool", &["check", "rules", "alerts.yml"], dir.path());
     assert!(out.contains("7 rules found"), "{out}");
 }
 
@@ -113,6 +121,21 @@ fn every_alert_passes_its_promtool_unit_tests_with_custom_thresholds() {
     cfg.thresholds.disk_free_ratio = 0.2;
     cfg.thresholds.disk_free_bytes = 5 << 30;
     cfg.thresholds.head_stalled_for = Duration::from_secs(10);
+    cfg.thresholds.deposit_lag_blocks = 20;
+    cfg.thresholds.deposit_lag_for = Duration::from_secs(5);
+    cfg.thresholds.outputs_stalled_intervals = 3;
+    cfg.thresholds.outputs_stalled_for = Duration::from_secs(6);
+    unit_test(&cfg);
+}
+
+#[test]
+fn bridge_alerts_pass_their_promtool_unit_tests_with_confirmations_and_a_long_interval() {
+    let mut cfg = devnet();
+    cfg.relayer = Some(opdev_telemetry::RelayerTarget {
+        address: "127.0.0.1:4004".into(),
+        deposit_confirmations: 12,
+        proposal_interval: 30,
+    });
     unit_test(&cfg);
 }
 
