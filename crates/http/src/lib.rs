@@ -43,6 +43,9 @@ use tokio::{net::TcpListener, time::Sleep};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+#[cfg(feature = "probe")]
+pub mod probe;
+
 /// Deadline for a whole request head (request line and headers), counted from the moment the
 /// server waits for it: on a new connection, and after each answer on a keep-alive connection.
 /// A connection that sends no complete head in time is closed, so this is also the idle

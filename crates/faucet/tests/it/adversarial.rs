@@ -313,6 +313,25 @@ async fn hostile_requests_get_4xx_and_change_nothing() {
         sent += 1;
     }
 
+    // The suite every service runs (opdev_http::probe), on every route.
+    sent += opdev_http::probe::run(
+        faucet.addr(),
+        &[
+            "/",
+            "/claim",
+            "/api/claim",
+            "/api/info",
+            "/api/history",
+            "/metrics",
+            "/healthz",
+        ],
+        &[
+            ("POST", "/api/claim", "application/json"),
+            ("POST", "/claim", "application/x-www-form-urlencoded"),
+        ],
+    )
+    .await;
+
     // Nothing was paid or recorded, and /metrics stayed small.
     assert_eq!(env.faucet_nonce().await, 0, "something was sent");
     let history = send(http().get(format!("{url}/api/history?limit=1000"))).await;
