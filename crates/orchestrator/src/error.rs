@@ -252,6 +252,52 @@ impl Error {
         })
     }
 
+    /// [`Error::hint`] for an error of devnet `name`: the commands it suggests carry
+    /// `--name NAME` unless the devnet has the default name.
+    pub fn hint_for(&self, name: &str) -> Option<String> {
+        let flag = name_flag(name);
+        match self {
+            Self::NotReady { service, .. } => Some(format!(
+                "see the whole log with `opdev logs {service}{flag}`"
+            )),
+            Self::Supervisor { .. } => Some(format!("see `opdev logs supervisor{flag}`")),
+            other => other.hint(),
+        }
+    }
+
+    /// This error with [`Error::hint_for`] `name` as its hint.
+    pub fn for_devnet(self, name: &str) -> Self {
+        let hint = self.hint_for(name);
+        if hint == self.hint() {
+            return self;
+        }
+        Self::Reported {
+            message: self.to_string(),
+            hint,
+            code: self.exit_code(),
+            details: self.details().to_vec(),
+        }
+    }
+
+    /// The error of a failed `up` that created devnet `name` and then removed its folder: a hint
+    /// that points to a log (gone with the folder) says so instead.
+    pub fn after_removal(self, name: &str) -> Self {
+        let points_to_log = self.hint().is_some_and(|h| h.contains("opdev logs"));
+        if !points_to_log {
+            return self;
+        }
+        Self::Reported {
+            message: self.to_string(),
+            hint: Some(format!(
+                "this `up` created devnet '{name}', so its folder was removed, logs included; the \
+                 lines above are the end of the log — fix the cause, then run `opdev up{}` again",
+                name_flag(name)
+            )),
+            code: self.exit_code(),
+            details: self.details().to_vec(),
+        }
+    }
+
     /// Extra lines shown under the error (a service's last log lines).
     pub fn details(&self) -> &[String] {
         match self {
@@ -261,5 +307,14 @@ impl Error {
             } => log_tail,
             _ => &[],
         }
+    }
+}
+
+/// ` --name NAME`, or nothing for the default devnet.
+fn name_flag(name: &str) -> String {
+    if name == opdev_spec::config::DEFAULT_NAME {
+        String::new()
+    } else {
+        format!(" --name {name}")
     }
 }

@@ -3,6 +3,8 @@
 
 mod docker;
 mod errors;
+mod faucet_crash;
+mod file_modes;
 mod indexer;
 mod lifecycle;
 mod monitoring;
