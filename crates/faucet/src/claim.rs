@@ -336,6 +336,22 @@ mod tests {
         );
         // One letter's case flipped: checksum wrong.
         assert!(parse_address("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266").is_err());
+        assert!(parse_address("0x0000000000000000000000000000000000000000").is_ok());
+        assert!(matches!(
+            parse_recipient("0x0000000000000000000000000000000000000000"),
+            Err(ClaimError::ZeroAddress)
+        ));
+        for (ip, key) in [
+            ("127.0.0.2", "127.0.0.1"),
+            ("127.255.0.9", "127.0.0.1"),
+            ("::1", "127.0.0.1"),
+            ("::ffff:127.0.0.5", "127.0.0.1"),
+            ("::ffff:10.1.2.3", "10.1.2.3"),
+            ("10.1.2.3", "10.1.2.3"),
+            ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
+        ] {
+            assert_eq!(client_key(ip.parse().unwrap()).to_string(), key, "{ip}");
+        }
         for bad in [
             "",
             "0x",
@@ -346,6 +362,59 @@ mod tests {
             "0x+39fd6e51aad88f6f4ce6ab8827279cfffb92266",
         ] {
             assert!(parse_address(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn any_text_is_an_address_or_refused(text in proptest::prelude::any::<String>()) {
+            if let Ok(a) = parse_address(&text) {
+                // Only 0x + 40 hex digits get through, and they mean what they say.
+                proptest::prop_assert_eq!(text.len(), 42);
+                proptest::prop_assert_eq!(a, text.to_lowercase().parse::<Address>().unwrap());
+            }
+        }
+
+        #[test]
+        fn every_address_is_read_back_in_any_accepted_spelling(
+            bytes in proptest::prelude::any::<[u8; 20]>(),
+            flip in 0usize..40,
+        ) {
+            let a = Address::from(bytes);
+            let checksummed = a.to_checksum(None);
+            proptest::prop_assert_eq!(parse_address(&checksummed).unwrap(), a);
+            proptest::prop_assert_eq!(parse_address(&checksummed.to_lowercase()).unwrap(), a);
+            let upper = format!("0x{}", checksummed[2..].to_uppercase());
+            proptest::prop_assert_eq!(parse_address(&upper).unwrap(), a);
+            proptest::prop_assert_eq!(parse_recipient(&checksummed).is_ok(), !a.is_zero());
+            // One letter's case flipped in a mixed-case address: refused.
+            let mut wrong = checksummed.clone().into_bytes();
+            let i = 2 + flip;
+            if wrong[i].is_ascii_alphabetic() {
+                wrong[i] ^= 0x20;
+                let wrong = String::from_utf8(wrong).unwrap();
+                let hex = &wrong[2..];
+                let mixed = hex.bytes().any(|b| b.is_ascii_lowercase())
+                    && hex.bytes().any(|b| b.is_ascii_uppercase());
+                if mixed {
+                    proptest::prop_assert!(parse_address(&wrong).is_err(), "{}", wrong);
+                }
+            }
+        }
+
+        #[test]
+        fn client_keys_are_stable(
+            v4 in proptest::prelude::any::<[u8; 4]>(),
+            v6 in proptest::prelude::any::<[u8; 16]>(),
+        ) {
+            use std::net::{Ipv4Addr, Ipv6Addr};
+            for ip in [IpAddr::V4(Ipv4Addr::from(v4)), IpAddr::V6(Ipv6Addr::from(v6))] {
+                let key = client_key(ip);
+                proptest::prop_assert_eq!(client_key(key), key);
+                proptest::prop_assert_eq!(key.is_loopback(), ip.to_canonical().is_loopback());
+            }
         }
     }
 }

@@ -318,3 +318,54 @@ fn name_flag(name: &str) -> String {
         format!(" --name {name}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_ready() -> Error {
+        Error::NotReady {
+            service: "faucet".into(),
+            reason: "exit code 1".into(),
+            log_tail: vec!["boom".into()],
+        }
+    }
+
+    #[test]
+    fn hints_name_the_devnet_unless_it_is_the_default() {
+        assert_eq!(
+            not_ready().hint_for("opdev").unwrap(),
+            "see the whole log with `opdev logs faucet`"
+        );
+        assert_eq!(
+            not_ready().hint_for("mine").unwrap(),
+            "see the whole log with `opdev logs faucet --name mine`"
+        );
+        let reported = not_ready().for_devnet("mine");
+        assert_eq!(reported.exit_code(), ExitCode::NotReady);
+        assert_eq!(reported.details(), ["boom".to_owned()]);
+        assert!(reported.hint().unwrap().contains("--name mine"));
+    }
+
+    #[test]
+    fn after_removal_no_hint_points_to_a_deleted_log() {
+        for (name, retry) in [("opdev", "`opdev up`"), ("mine", "`opdev up --name mine`")] {
+            let err = not_ready().after_removal(name);
+            let hint = err.hint().unwrap();
+            assert!(!hint.contains("opdev logs"), "{hint}");
+            assert!(
+                hint.contains("was removed") && hint.contains(retry),
+                "{hint}"
+            );
+            assert_eq!(err.exit_code(), ExitCode::NotReady);
+            assert_eq!(err.details(), ["boom".to_owned()]);
+        }
+        // A hint that points to nothing deleted stays.
+        let port = Error::PortInUse {
+            service: "l1".into(),
+            port: 8545,
+        };
+        let hint = port.hint();
+        assert_eq!(port.after_removal("mine").hint(), hint);
+    }
+}
