@@ -130,7 +130,7 @@ async fn shape(page: Option<PageFn>, request: Request, next: Next) -> Response {
     } else {
         status
     };
-    let message = message(status, &path, &parts.headers, &text, formatted);
+    let message = message(status, &path, &text, formatted);
     let (content_type, body) = match &page {
         Some(page) if !is_machine_path(&path) => {
             ("text/html; charset=utf-8", page(status, &message))
@@ -149,13 +149,7 @@ async fn shape(page: Option<PageFn>, request: Request, next: Next) -> Response {
 }
 
 /// The message of a reshaped error: the text axum gave, or one made from the status.
-fn message(
-    status: StatusCode,
-    path: &str,
-    headers: &axum::http::HeaderMap,
-    text: &[u8],
-    formatted: bool,
-) -> String {
+fn message(status: StatusCode, path: &str, text: &[u8], formatted: bool) -> String {
     let given = String::from_utf8_lossy(text);
     let given = given.trim();
     if formatted {
@@ -170,12 +164,10 @@ fn message(
     }
     match status {
         StatusCode::NOT_FOUND => format!("nothing at {path:?}"),
+        // The router adds the `Allow` header after this layer has run: the header names the
+        // methods, the message only the path.
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            format!("{path:?} does not take this method (allowed: {allowed})")
+            format!("{path:?} does not take this method (the Allow header lists those it takes)")
         }
         other => other
             .canonical_reason()
