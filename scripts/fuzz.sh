@@ -21,8 +21,9 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 for target in $(cargo +nightly fuzz list); do
   echo "== fuzz $target (${seconds} s)"
-  # No sanitizer: the code under test is safe Rust, and the build stays smaller.
-  if ! cargo +nightly fuzz run --sanitizer none "$target" -- \
+  # No sanitizer (the code under test is safe Rust) and --dev (no optimisation): the build of
+  # the targets and their dependencies stays as short as it can.
+  if ! cargo +nightly fuzz run --dev --sanitizer none "$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz target $target failed; its input is in fuzz/artifacts/$target/" >&2
