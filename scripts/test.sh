@@ -21,3 +21,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked
 fi
+echo "== fuzz (bounded; skipped without nightly and cargo-fuzz)"
+scripts/fuzz.sh

@@ -1,5 +1,5 @@
 //! The JSON twins of the pages, under `/api/`: each answers the same view its page renders, and
-//! failures as `{"error": …, "status": …}` with the same status codes.
+//! failures as `{"error": CODE, "message": TEXT}` with the same status codes.
 
 use axum::{
     Json,

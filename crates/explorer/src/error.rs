@@ -1,14 +1,12 @@
 //! The explorer's request failures and how they are shown: a bad request is 400, something that
 //! does not exist is 404, a database that does not answer is 503 — each as an HTML page on the
-//! pages and as `{"error": …, "status": …}` on the JSON API. Nothing a client sends can make a
-//! 500: handlers only return these.
+//! pages and as `{"error": CODE, "message": TEXT}` on the JSON API (the format of every opdev
+//! service, see `opdev_http`). Nothing a client sends can make a 500: handlers only return these.
 
 use axum::{
-    Json,
     http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
-use serde_json::json;
 
 use crate::{AppState, db::DbError, html};
 
@@ -44,29 +42,35 @@ impl AppError {
         }
     }
 
+    /// The `error` code of the JSON answer.
+    pub fn code(&self) -> &'static str {
+        opdev_http::code(self.status())
+    }
+
     /// The JSON answer.
     pub fn json(&self) -> Response {
-        let status = self.status();
-        (
-            status,
-            Json(json!({"error": self.to_string(), "status": status.as_u16()})),
-        )
-            .into_response()
+        opdev_http::json_error(self.status(), self.code(), &self.to_string())
     }
 
     /// The HTML page.
     pub fn html(&self, state: &AppState) -> Response {
         let status = self.status();
-        let title = match self {
-            Self::BadRequest(_) => "Bad request",
-            Self::NotFound(_) => "Not found",
-            Self::Unavailable => "Unavailable",
-        };
-        let body = format!(
-            "<h1>{}</h1><p class=\"error\">{}</p><p><a href=\"/\">Home</a></p>",
-            html::esc(title),
-            html::esc(&self.to_string())
-        );
-        (status, Html(html::page(state, None, title, &body))).into_response()
+        (status, Html(error_page(state, status, &self.to_string()))).into_response()
     }
+}
+
+/// The HTML page of an error with `status` and `message` (escaped here), in the explorer's layout.
+pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> String {
+    let title = match status {
+        StatusCode::BAD_REQUEST => "Bad request",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::SERVICE_UNAVAILABLE => "Unavailable",
+        other => other.canonical_reason().unwrap_or("Error"),
+    };
+    let body = format!(
+        "<h1>{}</h1><p class=\"error\">{}</p><p><a href=\"/\">Home</a></p>",
+        html::esc(title),
+        html::esc(message)
+    );
+    html::page(state, None, title, &body)
 }

@@ -1,13 +1,19 @@
 //! The router: pages, their JSON twins under `/api/`, the stylesheet, `/health`, and a 404 for
-//! everything else.
+//! everything else; `opdev_http::harden` gives every other error (a 405, a body that never
+//! arrives) the explorer's format too.
+
+use std::sync::Arc;
 
 use axum::{Router, routing::get};
 
-use crate::{AppState, api, pages};
+use crate::{AppState, api, error, pages};
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let page_state = state.clone();
+    let page: opdev_http::PageFn =
+        Arc::new(move |status, message| error::error_page(&page_state, status, message));
+    let router = Router::new()
         .route("/", get(pages::index))
         .route("/chains/{id}", get(pages::chain))
         .route("/chains/{id}/blocks/{block}", get(pages::block))
@@ -23,5 +29,6 @@ pub fn router(state: AppState) -> Router {
         .route("/style.css", get(pages::style))
         .route("/health", get(pages::health))
         .fallback(pages::fallback)
-        .with_state(state)
+        .with_state(state);
+    opdev_http::harden(router, Some(page))
 }

@@ -141,4 +141,29 @@ mod tests {
             assert!(page(&q(bad)).is_err(), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn any_text_is_a_value_or_refused(text in proptest::prelude::any::<String>()) {
+            if let Some(n) = number(&text) {
+                proptest::prop_assert!(n >= 0);
+                proptest::prop_assert_eq!(n.to_string().parse::<i64>().unwrap(), n);
+                proptest::prop_assert!(text.bytes().all(|b| b.is_ascii_digit()));
+            }
+            for len in [20, 32] {
+                if let Some(bytes) = hex_bytes(&text, len) {
+                    proptest::prop_assert_eq!(bytes.len(), len);
+                    let back: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                    proptest::prop_assert_eq!(back, text[2..].to_lowercase());
+                }
+            }
+            let _ = BlockId::parse(&text);
+            let q = HashMap::from([("page".to_owned(), text.clone())]);
+            if let Ok(p) = page(&q) {
+                proptest::prop_assert!((1..=MAX_PAGE).contains(&p));
+            }
+        }
+    }
 }

@@ -190,14 +190,7 @@ pub async fn start(config: Config, stop: CancellationToken) -> Result<Explorer, 
     })?;
     tracing::info!("listening on {addr}");
     let app = http::router(state);
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    let task = tokio::spawn(opdev_http::serve(listener, app, stop));
     Ok(Explorer { addr, task })
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use crate::{
     config::{ChainConfig, Config},
     metrics::{ClaimOutcome, Metrics},
-    nonce::{ChainSender, SendError},
+    nonce::{ChainSender, SendError, Sent},
     store::{Refusal, Store, StoreError},
 };
 
@@ -35,6 +35,11 @@ pub enum ClaimError {
     /// The address is not a valid address, or its mixed-case checksum is wrong.
     #[error("read the address {0:?}: not a 20-byte hex address with a valid EIP-55 checksum")]
     InvalidAddress(String),
+    /// The zero address: a transfer there would be burnt.
+    #[error(
+        "read the address: the zero address cannot receive claims (what is sent there is lost)"
+    )]
+    ZeroAddress,
     /// The faucet does not serve this chain.
     #[error("find chain {0}: this faucet does not serve it")]
     UnknownChain(u64),
@@ -74,9 +79,12 @@ impl ClaimError {
     /// The outcome counted in the metrics.
     pub fn outcome(&self) -> ClaimOutcome {
         match self {
-            Self::InvalidAddress(_) | Self::UnknownChain(_) => ClaimOutcome::Invalid,
+            Self::InvalidAddress(_) | Self::ZeroAddress | Self::UnknownChain(_) => {
+                ClaimOutcome::Invalid
+            }
             Self::AddressLimited { .. } | Self::IpLimited { .. } => ClaimOutcome::RateLimited,
             Self::Send(SendError::InsufficientFunds { .. }) => ClaimOutcome::InsufficientFunds,
+            Self::Send(SendError::Record { .. }) => ClaimOutcome::DatabaseError,
             Self::Send(_) => ClaimOutcome::NodeError,
             Self::Store(_) => ClaimOutcome::DatabaseError,
         }
@@ -108,6 +116,34 @@ pub fn parse_address(s: &str) -> Result<Address, ClaimError> {
         return Err(invalid());
     }
     Ok(address)
+}
+
+/// Parses a recipient of a claim: [`parse_address`], and not the zero address (whatever is sent
+/// there is burnt).
+pub fn parse_recipient(s: &str) -> Result<Address, ClaimError> {
+    let address = parse_address(s)?;
+    if address.is_zero() {
+        return Err(ClaimError::ZeroAddress);
+    }
+    Ok(address)
+}
+
+/// The client a request is counted for by the per-IP limit: every loopback address (127.0.0.0/8,
+/// `::1`, and IPv4 loopback mapped into IPv6) is one local client, 127.0.0.1; an IPv4-mapped IPv6
+/// address is its IPv4 address; any other IPv6 address counts by its /64 prefix (one host
+/// usually holds a whole /64), recorded with the rest of the address zeroed.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    let ip = ip.to_canonical();
+    if ip.is_loopback() {
+        return IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    }
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+        }
+    }
 }
 
 /// One chain the faucet serves.
@@ -168,12 +204,15 @@ impl Faucet {
         client_ip: IpAddr,
     ) -> Result<ClaimResponse, ClaimError> {
         let started = Instant::now();
+        let client_ip = client_key(client_ip);
         let result = self.claim_inner(address, chain_id, client_ip).await;
         let outcome = match &result {
             Ok(_) => ClaimOutcome::Sent,
             Err(e) => e.outcome(),
         };
-        let chain = chain_id.or_else(|| self.chains.first().map(|c| c.config.chain_id));
+        // Only a chain this faucet serves becomes a label value: a client's made-up chain id
+        // is `unknown`, so requests cannot grow the metrics.
+        let chain = self.chain(chain_id).ok().map(|c| c.config.chain_id);
         self.metrics
             .claim(chain, outcome, started.elapsed().as_secs_f64());
         if let Err(e) = &result {
@@ -195,7 +234,7 @@ impl Faucet {
         chain_id: Option<u64>,
         client_ip: IpAddr,
     ) -> Result<ClaimResponse, ClaimError> {
-        let to = parse_address(address)?;
+        let to = parse_recipient(address)?;
         let chain = self.chain(chain_id)?;
         let chain_id = chain.config.chain_id;
         let amount = chain.config.amount;
@@ -226,7 +265,15 @@ impl Faucet {
             }
         };
         let sent = match gas {
-            Ok(gas) => chain.sender.send(to, amount, gas).await,
+            Ok(gas) => {
+                let record = |sent: Sent| async move {
+                    self.store
+                        .record_intent(id, sent.tx_hash, sent.nonce)
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+                chain.sender.send(to, amount, gas, record).await
+            }
             Err(e) => Err(e),
         };
         match sent {
@@ -243,7 +290,8 @@ impl Faucet {
                     "distributed"
                 );
                 if let Err(e) = self.store.mark_sent(id, sent.tx_hash, sent.nonce).await {
-                    // The transfer is out; the row stays pending and keeps counting.
+                    // The transfer is out and its hash is on the row: the row stays pending
+                    // (and counting) until the next start reconciles it as sent.
                     tracing::error!(claim_id = id, tx_hash = %sent.tx_hash, error = %e, "record a sent claim");
                 }
                 Ok(ClaimResponse {
@@ -288,6 +336,22 @@ mod tests {
         );
         // One letter's case flipped: checksum wrong.
         assert!(parse_address("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266").is_err());
+        assert!(parse_address("0x0000000000000000000000000000000000000000").is_ok());
+        assert!(matches!(
+            parse_recipient("0x0000000000000000000000000000000000000000"),
+            Err(ClaimError::ZeroAddress)
+        ));
+        for (ip, key) in [
+            ("127.0.0.2", "127.0.0.1"),
+            ("127.255.0.9", "127.0.0.1"),
+            ("::1", "127.0.0.1"),
+            ("::ffff:127.0.0.5", "127.0.0.1"),
+            ("::ffff:10.1.2.3", "10.1.2.3"),
+            ("10.1.2.3", "10.1.2.3"),
+            ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"),
+        ] {
+            assert_eq!(client_key(ip.parse().unwrap()).to_string(), key, "{ip}");
+        }
         for bad in [
             "",
             "0x",
@@ -298,6 +362,59 @@ mod tests {
             "0x+39fd6e51aad88f6f4ce6ab8827279cfffb92266",
         ] {
             assert!(parse_address(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn any_text_is_an_address_or_refused(text in proptest::prelude::any::<String>()) {
+            if let Ok(a) = parse_address(&text) {
+                // Only 0x + 40 hex digits get through, and they mean what they say.
+                proptest::prop_assert_eq!(text.len(), 42);
+                proptest::prop_assert_eq!(a, text.to_lowercase().parse::<Address>().unwrap());
+            }
+        }
+
+        #[test]
+        fn every_address_is_read_back_in_any_accepted_spelling(
+            bytes in proptest::prelude::any::<[u8; 20]>(),
+            flip in 0usize..40,
+        ) {
+            let a = Address::from(bytes);
+            let checksummed = a.to_checksum(None);
+            proptest::prop_assert_eq!(parse_address(&checksummed).unwrap(), a);
+            proptest::prop_assert_eq!(parse_address(&checksummed.to_lowercase()).unwrap(), a);
+            let upper = format!("0x{}", checksummed[2..].to_uppercase());
+            proptest::prop_assert_eq!(parse_address(&upper).unwrap(), a);
+            proptest::prop_assert_eq!(parse_recipient(&checksummed).is_ok(), !a.is_zero());
+            // One letter's case flipped in a mixed-case address: refused.
+            let mut wrong = checksummed.clone().into_bytes();
+            let i = 2 + flip;
+            if wrong[i].is_ascii_alphabetic() {
+                wrong[i] ^= 0x20;
+                let wrong = String::from_utf8(wrong).unwrap();
+                let hex = &wrong[2..];
+                let mixed = hex.bytes().any(|b| b.is_ascii_lowercase())
+                    && hex.bytes().any(|b| b.is_ascii_uppercase());
+                if mixed {
+                    proptest::prop_assert!(parse_address(&wrong).is_err(), "{}", wrong);
+                }
+            }
+        }
+
+        #[test]
+        fn client_keys_are_stable(
+            v4 in proptest::prelude::any::<[u8; 4]>(),
+            v6 in proptest::prelude::any::<[u8; 16]>(),
+        ) {
+            use std::net::{Ipv4Addr, Ipv6Addr};
+            for ip in [IpAddr::V4(Ipv4Addr::from(v4)), IpAddr::V6(Ipv6Addr::from(v6))] {
+                let key = client_key(ip);
+                proptest::prop_assert_eq!(client_key(key), key);
+                proptest::prop_assert_eq!(key.is_loopback(), ip.to_canonical().is_loopback());
+            }
         }
     }
 }

@@ -289,8 +289,17 @@ pub fn parse_key(key: &str) -> Result<PrivateKeySigner, ConfigError> {
         .map_err(|_| ConfigError::Key("not a 32-byte hex private key".into()))
 }
 
-fn parse_eth(eth: &str) -> Result<U256, String> {
-    let wei = parse_ether(eth.trim()).map_err(|e| format!("amount {eth:?}: {e}"))?;
+/// Parses an amount of ETH (`1`, `0.25`, up to 18 decimals) into wei; zero is refused.
+pub fn parse_eth(eth: &str) -> Result<U256, String> {
+    let text = eth.trim();
+    // alloy's parser slices the text by bytes and panics inside a multi-byte character (found by
+    // the property test below): only digits and one point go to it.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!(
+            "amount {eth:?}: expected a number of ETH such as 1 or 0.25"
+        ));
+    }
+    let wei = parse_ether(text).map_err(|e| format!("amount {eth:?}: {e}"))?;
     if wei.is_zero() {
         return Err("amount must be more than 0".into());
     }
@@ -342,6 +351,9 @@ mod tests {
             &["--amount", "999=1"][..],
             &["--amount", "901=abc"],
             &["--amount", "901=0"],
+            &["--amount", "901=.A A0A\u{1ec71}"],
+            &["--amount", "901=-1"],
+            &["--amount", "901=1e18"],
             &["--ip-claims", "0"],
             &["--listen", "nowhere"],
             &["--chain", "l3=901=http://127.0.0.1:1"],
@@ -367,5 +379,31 @@ mod tests {
                 .to_string()
                 .contains("not a")
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn any_text_is_an_amount_or_refused(text in proptest::prelude::any::<String>()) {
+            if let Ok(wei) = parse_eth(&text) {
+                proptest::prop_assert!(!wei.is_zero());
+            }
+        }
+
+        #[test]
+        fn decimal_amounts_read_back(int in 0u64..1_000_000_000, frac in "[0-9]{0,18}") {
+            let text = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
+            let ten = U256::from(10u64);
+            let mut wei = U256::from(int) * ten.pow(U256::from(18));
+            if !frac.is_empty() {
+                wei += U256::from_str_radix(&frac, 10).unwrap()
+                    * ten.pow(U256::from(18 - frac.len()));
+            }
+            match parse_eth(&text) {
+                Ok(parsed) => proptest::prop_assert_eq!(parsed, wei),
+                Err(_) => proptest::prop_assert!(wei.is_zero()),
+            }
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The faucet's HTTP API (axum): `POST /api/claim`, `GET /api/info`, `GET /api/history`,
 //! `GET /metrics`, `GET /healthz`, and the HTML page (`GET /`, form `POST /claim`, see
 //! [`crate::page`]). Every refusal of the JSON API is `{"error": CODE, "message": TEXT}` with a
-//! 4xx/5xx status; bodies over 1 KiB, other content types and malformed JSON are refused before
-//! anything is reserved or sent.
+//! 4xx/5xx status, and of the HTML routes a page with the same status (`opdev_http::harden`
+//! shapes the answers axum makes itself: 404, 405); bodies over 1 KiB, other content types and
+//! malformed input are refused before anything is reserved or sent.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -12,14 +13,13 @@ use std::{
 
 use alloy::primitives::{U256, utils::format_ether};
 use axum::{
-    Form, Json, Router,
+    Json, Router,
     body::{Body, Bytes},
-    extract::{ConnectInfo, DefaultBodyLimit, Query, State, rejection::FormRejection},
+    extract::{ConnectInfo, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -45,7 +45,7 @@ type Shared = Arc<Faucet>;
 
 /// The router.
 pub(crate) fn router(faucet: Shared) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/", get(index))
         .route("/claim", post(form_claim))
         .route("/api/claim", post(api_claim))
@@ -53,8 +53,9 @@ pub(crate) fn router(faucet: Shared) -> Router {
         .route("/api/history", get(history))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(faucet)
+        .with_state(faucet);
+    let page: opdev_http::PageFn = Arc::new(page::error);
+    opdev_http::harden(router, Some(page))
 }
 
 /// A JSON error answer.
@@ -80,13 +81,18 @@ impl ApiError {
 impl From<&ClaimError> for ApiError {
     fn from(e: &ClaimError) -> Self {
         let (status, code) = match e {
-            ClaimError::InvalidAddress(_) => (StatusCode::BAD_REQUEST, "invalid_address"),
+            ClaimError::InvalidAddress(_) | ClaimError::ZeroAddress => {
+                (StatusCode::BAD_REQUEST, "invalid_address")
+            }
             ClaimError::UnknownChain(_) => (StatusCode::BAD_REQUEST, "unknown_chain"),
             ClaimError::AddressLimited { .. } | ClaimError::IpLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
             }
             ClaimError::Send(SendError::InsufficientFunds { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "insufficient_funds")
+            }
+            ClaimError::Send(SendError::Record { .. }) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }
             ClaimError::Send(SendError::Unreachable { .. }) => {
                 (StatusCode::BAD_GATEWAY, "node_unreachable")
@@ -154,39 +160,11 @@ fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
 }
 
-/// Reads a body of at most [`MAX_BODY`] bytes. A longer one is read on (up to [`DRAIN_MAX`]) and
-/// dropped before the 413 is sent: closing a connection with unread data resets it, and the client
-/// might then never see the answer.
+/// Reads a body of at most [`MAX_BODY`] bytes (see [`opdev_http::read_body`]).
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is over {MAX_BODY} bytes"),
-        )
-    };
-    let mut stream = body.into_data_stream();
-    let mut kept = Vec::new();
-    let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_body",
-                format!("read the body: {e}"),
-            )
-        })?;
-        total += chunk.len();
-        if total <= MAX_BODY {
-            kept.extend_from_slice(&chunk);
-        } else if total > DRAIN_MAX {
-            break;
-        }
-    }
-    if total > MAX_BODY {
-        return Err(too_large());
-    }
-    Ok(Bytes::from(kept))
+    opdev_http::read_body(body, MAX_BODY, DRAIN_MAX)
+        .await
+        .map_err(|e| ApiError::new(e.status(), e.code(), e.to_string()))
 }
 
 async fn api_claim(
@@ -235,25 +213,45 @@ struct FormBody {
     chain_id: String,
 }
 
+/// `POST /claim`: the same checks and statuses as `POST /api/claim`, answered with a page.
 async fn form_claim(
     State(faucet): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    form: Result<Form<FormBody>, FormRejection>,
+    body: Body,
 ) -> Response {
-    let form = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => {
-            let status = rejection.status();
-            return (status, Html(page::failure(&rejection.body_text()))).into_response();
+    let refuse = |e: ApiError| {
+        faucet.metrics.claim(None, ClaimOutcome::Invalid, 0.0);
+        tracing::info!(%peer, code = e.code, "claim refused: {}", e.message);
+        (e.status, Html(page::failure(&e.message))).into_response()
+    };
+    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
+        return refuse(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the form as Content-Type: application/x-www-form-urlencoded",
+        ));
+    }
+    let bytes = match read_body(body).await {
+        Ok(b) => b,
+        Err(e) => return refuse(e),
+    };
+    let form: FormBody = match serde_urlencoded::from_bytes(&bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            return refuse(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_form",
+                format!("read the form: {e} (expected address=0x…&chain_id=N)"),
+            ));
         }
     };
     let Ok(chain_id) = form.chain_id.trim().parse::<u64>() else {
-        return (
+        return refuse(ApiError::new(
             StatusCode::BAD_REQUEST,
-            Html(page::failure("choose a chain from the list")),
-        )
-            .into_response();
+            "malformed_form",
+            "choose a chain from the list",
+        ));
     };
     let ip = client_ip(&faucet, peer, &headers);
     match faucet.claim(form.address.trim(), Some(chain_id), ip).await {
@@ -315,7 +313,8 @@ pub struct LimitsInfo {
 /// `GET /api/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Info {
-    /// The faucet's address (the same on every chain).
+    /// The faucet's address (the same on every chain), EIP-55 checksummed.
+    #[serde(serialize_with = "crate::store::checksummed")]
     pub address: alloy::primitives::Address,
     /// Chains served.
     pub chains: Vec<ChainInfo>,
@@ -413,7 +412,15 @@ async fn history(
         Ok(a) => a,
         Err(e) => return ApiError::from(&e).into_response(),
     };
-    let limit = query.limit.unwrap_or(HISTORY_DEFAULT).clamp(1, HISTORY_MAX);
+    let limit = query.limit.unwrap_or(HISTORY_DEFAULT);
+    if !(1..=HISTORY_MAX).contains(&limit) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("limit {limit} is out of range: give 1 to {HISTORY_MAX}"),
+        )
+        .into_response();
+    }
     match faucet.store.history(address, query.chain_id, limit).await {
         Ok(claims) => Json(json!({ "claims": claims })).into_response(),
         Err(e) => ApiError::new(

@@ -13,6 +13,7 @@ pub mod http;
 pub mod metrics;
 pub mod nonce;
 mod page;
+pub mod reconcile;
 pub mod store;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -106,6 +107,12 @@ pub async fn serve_with(
     let store = store::Store::new(&config.database_url, config.pool_size)?;
     migrate(&store, &stop).await?;
     let faucet = Arc::new(claim::Faucet::new(config, store)?);
+    // What a crash left pending is settled before the first claim is taken.
+    let (_, unsettled) = faucet.reconcile().await?;
+    if !unsettled.is_empty() {
+        let (faucet, stop) = (faucet.clone(), stop.clone());
+        tokio::spawn(async move { faucet.reconcile_later(unsettled, stop).await });
+    }
     let local_addr = listener.local_addr().map_err(FaucetError::Serve)?;
     let chains: Vec<String> = faucet
         .chains
@@ -117,12 +124,9 @@ pub async fn serve_with(
         chains = %chains.join(","),
         "listening on {local_addr}"
     );
-    let app = http::router(faucet).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(faucet);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-            .map_err(FaucetError::Serve)?;
+        opdev_http::serve(listener, app, stop).await;
         tracing::info!("faucet stopped");
         Ok(())
     });

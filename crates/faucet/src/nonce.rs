@@ -55,6 +55,14 @@ pub enum SendError {
         /// The node's message.
         reason: String,
     },
+    /// The transfer could not be recorded before it was sent, so it was not sent.
+    #[error("record the transfer on chain {chain_id} before sending it: {reason}")]
+    Record {
+        /// Chain id.
+        chain_id: u64,
+        /// Why.
+        reason: String,
+    },
     /// The RPC URL is not a URL.
     #[error("read RPC URL {url:?}: {reason}")]
     Url {
@@ -147,13 +155,33 @@ impl ChainSender {
         Ok(gas + gas / 5)
     }
 
+    /// Whether the node knows the transaction `hash` (mined or waiting in its pool).
+    pub async fn knows(&self, hash: B256) -> Result<bool, SendError> {
+        let tx = self
+            .rpc(async { self.provider.get_transaction_by_hash(hash).await })
+            .await?;
+        Ok(tx.is_some())
+    }
+
     /// Signs and sends `value` wei to `to` with the next nonce. Holds this chain's lock from the
     /// nonce to the node's answer; after any failure the nonce is read from the node again.
-    pub async fn send(&self, to: Address, value: U256, gas: u64) -> Result<Sent, SendError> {
+    /// `record` is called with each signed transfer before it goes to the node (write-ahead: a
+    /// crash can then never hide a transfer); when it fails, nothing is sent.
+    pub async fn send<F, Fut>(
+        &self,
+        to: Address,
+        value: U256,
+        gas: u64,
+        mut record: F,
+    ) -> Result<Sent, SendError>
+    where
+        F: FnMut(Sent) -> Fut,
+        Fut: Future<Output = Result<(), String>>,
+    {
         let mut state = self.state.lock().await;
         let mut last = None;
         for _ in 0..ATTEMPTS {
-            match self.try_send(&mut state, to, value, gas).await {
+            match self.try_send(&mut state, to, value, gas, &mut record).await {
                 Ok(sent) => return Ok(sent),
                 Err(failure) => {
                     state.next = None;
@@ -178,13 +206,18 @@ impl ChainSender {
         })
     }
 
-    async fn try_send(
+    async fn try_send<F, Fut>(
         &self,
         state: &mut NonceState,
         to: Address,
         value: U256,
         gas: u64,
-    ) -> Result<Sent, Failure> {
+        record: &mut F,
+    ) -> Result<Sent, Failure>
+    where
+        F: FnMut(Sent) -> Fut,
+        Fut: Future<Output = Result<(), String>>,
+    {
         if state.last_sent.is_some_and(|at| at.elapsed() > IDLE_RESYNC) {
             state.next = None;
         }
@@ -235,6 +268,12 @@ impl ChainSender {
             .map_err(|e| Failure::Final(self.rejected(format!("sign: {e}"))))?;
         let tx_hash = *envelope.tx_hash();
         let raw = envelope.encoded_2718();
+        record(Sent { tx_hash, nonce }).await.map_err(|reason| {
+            Failure::Final(SendError::Record {
+                chain_id: self.chain_id,
+                reason,
+            })
+        })?;
         let answer = tokio::time::timeout(RPC_TIMEOUT, self.provider.send_raw_transaction(&raw))
             .await
             .map_err(|_| Failure::Final(self.unreachable("no answer within 10 s".into())))?;

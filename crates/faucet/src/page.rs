@@ -95,6 +95,18 @@ pub(crate) fn failure(message: &str) -> String {
     layout("opdev faucet: not sent", &body)
 }
 
+/// The page of an error no handler chose (an unknown path, a method a route does not take).
+pub(crate) fn error(status: axum::http::StatusCode, message: &str) -> String {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = format!(
+        "<h1 class=\"err\">{} {}</h1><p class=\"err\">{}</p><p><a href=\"/\">Back</a></p>",
+        status.as_u16(),
+        escape(title),
+        escape(message)
+    );
+    layout(&format!("opdev faucet: {title}"), &body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

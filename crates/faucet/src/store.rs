@@ -100,6 +100,7 @@ pub struct ClaimRecord {
     /// Chain id.
     pub chain_id: u64,
     /// Recipient (EIP-55 checksummed).
+    #[serde(serialize_with = "checksummed")]
     pub address: Address,
     /// Client IP it came from.
     pub client_ip: IpAddr,
@@ -113,6 +114,24 @@ pub struct ClaimRecord {
     pub outcome: Outcome,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// Serializes an address with its EIP-55 checksum (serde's default is lowercase).
+pub(crate) fn checksummed<S: serde::Serializer>(a: &Address, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&a.to_checksum(None))
+}
+
+/// A row left `pending` (by a crash of the faucet, or a failed write after the send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingClaim {
+    /// Row id.
+    pub id: i64,
+    /// Chain id.
+    pub chain_id: u64,
+    /// The transfer signed for it, when one was (recorded just before it went to the node).
+    pub tx_hash: Option<B256>,
+    /// Its nonce.
+    pub nonce: Option<u64>,
 }
 
 /// Which limit refused a claim, and when to come back.
@@ -269,11 +288,64 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a reserved claim as failed (it no longer counts against the limits).
+    /// Records on a pending claim the transfer about to be sent (hash and nonce), before it goes
+    /// to the node: a crash between the send and [`Store::mark_sent`] then leaves the hash to
+    /// look up at the next start.
+    pub async fn record_intent(
+        &self,
+        id: i64,
+        tx_hash: B256,
+        nonce: u64,
+    ) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE faucet_claims SET tx_hash = $2, nonce = $3 WHERE id = $1 AND outcome = 'pending'",
+            )
+            .await?;
+        client
+            .execute(&statement, &[&id, &tx_hash.to_string(), &(nonce as i64)])
+            .await?;
+        Ok(())
+    }
+
+    /// Every claim still `pending`, oldest first.
+    pub async fn pending(&self) -> Result<Vec<PendingClaim>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, chain_id, tx_hash, nonce FROM faucet_claims
+                 WHERE outcome = 'pending' ORDER BY id",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let tx_hash: Option<String> = row.get(2);
+                Ok(PendingClaim {
+                    id: row.get(0),
+                    chain_id: row.get::<_, i64>(1) as u64,
+                    tx_hash: tx_hash
+                        .map(|h| {
+                            h.parse()
+                                .map_err(|e| StoreError::Decode(format!("tx hash: {e}")))
+                        })
+                        .transpose()?,
+                    nonce: row.get::<_, Option<i64>>(3).map(|n| n as u64),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a reserved claim as failed (it no longer counts against the limits); a transfer
+    /// signed for it and not sent is forgotten.
     pub async fn mark_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
         let statement = client
-            .prepare_cached("UPDATE faucet_claims SET outcome = $2, error = $3 WHERE id = $1")
+            .prepare_cached(
+                "UPDATE faucet_claims SET outcome = $2, error = $3, tx_hash = NULL, nonce = NULL
+                 WHERE id = $1",
+            )
             .await?;
         client
             .execute(&statement, &[&id, &Outcome::Failed.as_str(), &error])

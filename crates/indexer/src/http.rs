@@ -1,5 +1,6 @@
 //! The indexer's HTTP server: `GET /metrics` (Prometheus text) and `GET /health` (JSON, 200
-//! while at least one chain is indexing, 503 once every chain has stopped).
+//! while at least one chain is indexing, 503 once every chain has stopped). Any other path or
+//! method is answered `{"error": CODE, "message": TEXT}` by `opdev_http::harden`.
 
 use axum::{
     Json, Router,
@@ -26,10 +27,11 @@ impl AppState {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/health", get(health))
-        .with_state(state)
+        .with_state(state);
+    opdev_http::harden(router, None)
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -210,14 +210,7 @@ pub async fn start(config: Config, stop: CancellationToken) -> Result<Indexer, C
         chains: chains.clone(),
     });
     let http_stop = stop.clone();
-    tasks.spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(http_stop.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
-    });
+    tasks.spawn(opdev_http::serve(listener, app, http_stop));
     Ok(Indexer {
         addr,
         chains,

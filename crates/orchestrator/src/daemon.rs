@@ -85,12 +85,13 @@ pub async fn run(
     mut events: impl FnMut(Event) + Send,
     stop: CancellationToken,
 ) -> Result<(), Error> {
+    crate::home::private_umask();
     let name = devnet.name().to_owned();
     let fail = |events: &mut dyn FnMut(Event), step: &str, err: &Error| {
         events(Event::Failed {
             step: step.into(),
             message: err.to_string(),
-            hint: err.hint(),
+            hint: err.hint_for(&name),
             exit_code: err.exit_code() as u8,
             log_tail: err.details().to_vec(),
         });
@@ -224,7 +225,7 @@ pub async fn run(
             emit(Event::Failed {
                 step: failure.step,
                 message: err.to_string(),
-                hint: err.hint(),
+                hint: err.hint_for(&name),
                 exit_code: err.exit_code() as u8,
                 log_tail: err.details().to_vec(),
             });
@@ -238,7 +239,7 @@ pub async fn run(
             emit(Event::Failed {
                 step: "supervisor".into(),
                 message: err.to_string(),
-                hint: err.hint(),
+                hint: err.hint_for(&name),
                 exit_code: err.exit_code() as u8,
                 log_tail: Vec::new(),
             });

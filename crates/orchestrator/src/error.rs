@@ -268,6 +268,52 @@ impl Error {
         })
     }
 
+    /// [`Error::hint`] for an error of devnet `name`: the commands it suggests carry
+    /// `--name NAME` unless the devnet has the default name.
+    pub fn hint_for(&self, name: &str) -> Option<String> {
+        let flag = name_flag(name);
+        match self {
+            Self::NotReady { service, .. } => Some(format!(
+                "see the whole log with `opdev logs {service}{flag}`"
+            )),
+            Self::Supervisor { .. } => Some(format!("see `opdev logs supervisor{flag}`")),
+            other => other.hint(),
+        }
+    }
+
+    /// This error with [`Error::hint_for`] `name` as its hint.
+    pub fn for_devnet(self, name: &str) -> Self {
+        let hint = self.hint_for(name);
+        if hint == self.hint() {
+            return self;
+        }
+        Self::Reported {
+            message: self.to_string(),
+            hint,
+            code: self.exit_code(),
+            details: self.details().to_vec(),
+        }
+    }
+
+    /// The error of a failed `up` that created devnet `name` and then removed its folder: a hint
+    /// that points to a log (gone with the folder) says so instead.
+    pub fn after_removal(self, name: &str) -> Self {
+        let points_to_log = self.hint().is_some_and(|h| h.contains("opdev logs"));
+        if !points_to_log {
+            return self;
+        }
+        Self::Reported {
+            message: self.to_string(),
+            hint: Some(format!(
+                "this `up` created devnet '{name}', so its folder was removed, logs included; the \
+                 lines above are the end of the log — fix the cause, then run `opdev up{}` again",
+                name_flag(name)
+            )),
+            code: self.exit_code(),
+            details: self.details().to_vec(),
+        }
+    }
+
     /// Extra lines shown under the error (a service's last log lines).
     pub fn details(&self) -> &[String] {
         match self {
@@ -278,5 +324,65 @@ impl Error {
             } => log_tail,
             _ => &[],
         }
+    }
+}
+
+/// ` --name NAME`, or nothing for the default devnet.
+fn name_flag(name: &str) -> String {
+    if name == opdev_spec::config::DEFAULT_NAME {
+        String::new()
+    } else {
+        format!(" --name {name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_ready() -> Error {
+        Error::NotReady {
+            service: "faucet".into(),
+            reason: "exit code 1".into(),
+            log_tail: vec!["boom".into()],
+        }
+    }
+
+    #[test]
+    fn hints_name_the_devnet_unless_it_is_the_default() {
+        assert_eq!(
+            not_ready().hint_for("opdev").unwrap(),
+            "see the whole log with `opdev logs faucet`"
+        );
+        assert_eq!(
+            not_ready().hint_for("mine").unwrap(),
+            "see the whole log with `opdev logs faucet --name mine`"
+        );
+        let reported = not_ready().for_devnet("mine");
+        assert_eq!(reported.exit_code(), ExitCode::NotReady);
+        assert_eq!(reported.details(), ["boom".to_owned()]);
+        assert!(reported.hint().unwrap().contains("--name mine"));
+    }
+
+    #[test]
+    fn after_removal_no_hint_points_to_a_deleted_log() {
+        for (name, retry) in [("opdev", "`opdev up`"), ("mine", "`opdev up --name mine`")] {
+            let err = not_ready().after_removal(name);
+            let hint = err.hint().unwrap();
+            assert!(!hint.contains("opdev logs"), "{hint}");
+            assert!(
+                hint.contains("was removed") && hint.contains(retry),
+                "{hint}"
+            );
+            assert_eq!(err.exit_code(), ExitCode::NotReady);
+            assert_eq!(err.details(), ["boom".to_owned()]);
+        }
+        // A hint that points to nothing deleted stays.
+        let port = Error::PortInUse {
+            service: "l1".into(),
+            port: 8545,
+        };
+        let hint = port.hint();
+        assert_eq!(port.after_removal("mine").hint(), hint);
     }
 }

@@ -186,6 +186,14 @@ impl DevnetDir {
     }
 }
 
+/// Makes everything this process and the programs it starts create private to the user
+/// (umask 077: files 0600, folders 0700), as a devnet folder holds keys, passwords and chain
+/// state. `up` and the supervisor call it before they write there, so the services they start
+/// (anvil, PostgreSQL, Prometheus, Alertmanager, opdev's own) inherit it.
+pub fn private_umask() {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, mode 0600, so a reader never
 /// sees half a file and a crash never leaves one.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {

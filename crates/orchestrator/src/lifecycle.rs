@@ -4,6 +4,7 @@
 //! it. A failed `up` of a new devnet leaves no folder behind; of an existing one, leaves it
 //! stopped as it was.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -275,6 +276,7 @@ pub fn prepare(
     opts: &UpOptions,
     mut note: impl FnMut(&str),
 ) -> Result<Prepared, Error> {
+    crate::home::private_umask();
     let mut timings = Vec::new();
     let t0 = Instant::now();
     let name = opts.settings.devnet_name()?;
@@ -418,6 +420,7 @@ pub fn launch(
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&log_path)
         .map_err(|e| Error::io(&log_path, e))?;
     // The steps `up` did before the supervisor existed go to its log too.
@@ -496,10 +499,12 @@ pub fn launch(
                     ),
                 })
             });
+            let err = err.expect_err("only failures reach here");
             if created {
                 let _ = std::fs::remove_dir_all(devnet.root());
+                return Err(err.after_removal(&name));
             }
-            Err(err.expect_err("only failures reach here"))
+            Err(err)
         }
     }
 }

@@ -62,7 +62,16 @@ pub fn write(devnet: &DevnetDir, config: &DevnetConfig) -> Result<(), Error> {
     let prometheus = devnet.data_dir().join("prometheus");
     let alertmanager = devnet.data_dir().join("alertmanager");
     for dir in [&prometheus, &alertmanager] {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        // A folder made by an older opdev may still be 0755.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(dir, e))?;
     }
     write_private(
         &prometheus.join("prometheus.yml"),

@@ -423,17 +423,16 @@ impl Exporter {
             .route("/alerts", post(alerts_handler))
             .route("/health", get(|| async { "ok" }))
             .with_state(self.state.clone());
+        // Bodies within 10 s, headers within 10 s, one error format (see opdev_http).
+        let router = opdev_http::harden(router, None);
         info!(
             chains = self.args.chains.len(),
             "exporter listening on {}", self.addr
         );
-        let addr = self.addr;
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .await;
+        opdev_http::serve(self.listener, router, stop.clone()).await;
         stop.cancel();
         while tasks.join_next().await.is_some() {}
-        served.map_err(|source| Error::Serve { addr, source })
+        Ok(())
     }
 }
 
@@ -461,11 +460,18 @@ async fn alerts_handler(
         .map_or(0.0, |d| d.as_secs_f64());
     let mut lines = String::new();
     for a in payload.alerts {
+        // The status comes from the request: only Alertmanager's two values become label
+        // values, anything else is `other`, so a client cannot grow the metrics.
+        let status = match a.status.as_str() {
+            "firing" => "firing",
+            "resolved" => "resolved",
+            _ => "other",
+        };
         state
             .metrics
             .alerts
             .get_or_create(&StatusLabels {
-                status: a.status.clone(),
+                status: status.to_owned(),
             })
             .inc();
         let alertname = a.labels.get("alertname").cloned().unwrap_or_default();
@@ -495,7 +501,10 @@ async fn alerts_handler(
             error!(path = %path.display(), error = %e, "cannot append to the alert log");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": format!("append to {}: {e}", path.display()) })),
+                Json(json!({
+                    "error": "internal_error",
+                    "message": format!("append to {}: {e}", path.display()),
+                })),
             )
         }
     }

@@ -59,6 +59,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: FaucetArgs) -> Result<(), Error> {
     let base = format!("http://127.0.0.1:{}", config.service_port("faucet"));
     let printer = ctx.printer;
     if let Some(FaucetCommand::History { address, limit }) = args.history {
+        let max = opdev_faucet::http::HISTORY_MAX;
+        if !(1..=max).contains(&limit) {
+            return Err(Error::usage(
+                format!("--limit {limit} is out of range"),
+                format!("give 1 to {max}"),
+            ));
+        }
         let address = address.as_deref().map(parse_address).transpose()?;
         let records = opdev_faucet::client::history(&base, address, Some(limit))
             .await

@@ -100,10 +100,13 @@ async fn foreground(
         CancellationToken::new(),
     )
     .await;
-    if result.is_err() && created {
+    if let Err(err) = result {
+        if !created {
+            return Err(err.for_devnet(devnet.name()));
+        }
         let _ = std::fs::remove_dir_all(devnet.root());
+        return Err(err.after_removal(devnet.name()));
     }
-    result?;
     printer.line(format!(
         "devnet '{}' stopped; its state is saved",
         devnet.name()

@@ -229,6 +229,85 @@ fn service_that_exits_at_once_fails_up_with_its_last_log_lines() {
         text(&out)
     );
     nothing_left(&env);
+    // The folder (and the log) went with the failure: the hint does not send the user to it,
+    // and the command it gives names this devnet.
+    let hint = stderr(&out)
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!hint.contains("opdev logs"), "{}", text(&out));
+    assert!(hint.contains("was removed"), "{}", text(&out));
+    assert!(hint.contains("`opdev up --name crash`"), "{}", text(&out));
+}
+
+#[test]
+fn parser_errors_are_one_line_with_a_hint_and_exit_2() {
+    let env = Env::new("parse");
+    let address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    let cases: &[(&[&str], &[&str], &str)] = &[
+        (&["up", "--block-time", "-1"], &["'-1'"], "opdev up --help"),
+        (&["nosuchcmd"], &["'nosuchcmd'"], "opdev --help"),
+        (&["up", "--ports", "1:2"], &["'1:2'", "--ports"], "--ports"),
+        (
+            &["faucet", address, "--chain", "-1"],
+            &["'-1'"],
+            "opdev faucet --help",
+        ),
+        (&["upp"], &["'upp'"], "`opdev up`"),
+        (
+            &["status", "--nosuch"],
+            &["'--nosuch'"],
+            "opdev status --help",
+        ),
+    ];
+    for (args, needles, in_hint) in cases {
+        for json in [false, true] {
+            let mut all = args.to_vec();
+            if json {
+                all.push("--json");
+            }
+            let out = env.run(&all);
+            fails(&out, 2, needles);
+            let err = stderr(&out);
+            let lines: Vec<&str> = err.lines().collect();
+            assert_eq!(
+                lines.len(),
+                2,
+                "one error line and one hint line: {}",
+                text(&out)
+            );
+            assert!(lines[0].starts_with("error: "), "{}", text(&out));
+            assert!(
+                lines[1].trim_start().starts_with("hint: "),
+                "{}",
+                text(&out)
+            );
+            assert!(lines[1].contains(in_hint), "{in_hint:?}: {}", text(&out));
+            assert!(!err.contains("Usage:"), "{}", text(&out));
+            if json {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+                assert_eq!(v["exit_code"], 2);
+                assert!(v["hint"].is_string());
+            } else {
+                assert!(out.stdout.is_empty(), "{}", text(&out));
+            }
+        }
+    }
+    nothing_left(&env);
+    // Help and version print as usual, on stdout, with exit code 0.
+    for args in [&["--help"][..], &["up", "--help"], &["--version"]] {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Usage:") || stdout.starts_with("opdev "),
+            "{}",
+            text(&out)
+        );
+        assert!(out.stderr.is_empty(), "{}", text(&out));
+    }
 }
 
 #[test]

@@ -4,6 +4,8 @@
 mod bridge;
 mod docker;
 mod errors;
+mod faucet_crash;
+mod file_modes;
 mod indexer;
 mod lifecycle;
 mod monitoring;

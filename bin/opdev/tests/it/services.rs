@@ -34,6 +34,20 @@ async fn faucet_command_funds_an_address_and_the_limit_holds() {
     let claims = history["claims"].as_array().unwrap();
     assert_eq!(claims.len(), 2, "{history}");
     assert!(claims.iter().all(|c| c["tx_hash"].is_string()));
+    // Addresses are EIP-55, as docs/faucet.md says.
+    let checksummed: alloy::primitives::Address = who.parse().unwrap();
+    assert!(
+        claims
+            .iter()
+            .all(|c| c["address"] == checksummed.to_checksum(None)),
+        "{history}"
+    );
+    // --limit is 1 to 1000, refused before asking the faucet.
+    for limit in ["0", "1001"] {
+        let out = env.run(&["faucet", "history", "--limit", limit]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(stderr(&out).contains("hint:"), "{}", text(&out));
+    }
 }
 
 #[tokio::test]

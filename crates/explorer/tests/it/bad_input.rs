@@ -81,8 +81,13 @@ async fn malformed_and_unknown_input_is_400_or_404_in_html_and_json() {
         assert_eq!(status, *want, "GET {api}: {body}");
         let v: serde_json::Value =
             serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {api}: {e}: {body}"));
-        assert_eq!(v["status"], *want, "GET {api}");
-        assert!(v["error"].is_string(), "GET {api}");
+        let code = if *want == 404 {
+            "not_found"
+        } else {
+            "bad_request"
+        };
+        assert_eq!(v["error"], code, "GET {api}");
+        assert!(v["message"].is_string(), "GET {api}");
     }
 }
 
@@ -108,7 +113,12 @@ async fn hostile_strings_stay_harmless() {
                 if p.starts_with("/api/") {
                     // JSON is data, not markup: it must parse and say what went wrong.
                     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-                    assert_eq!(v["status"], status, "GET {p}");
+                    let code = if status == 404 {
+                        "not_found"
+                    } else {
+                        "bad_request"
+                    };
+                    assert_eq!(v["error"], code, "GET {p}");
                 } else {
                     assert!(!body.contains("<script>alert"), "GET {p}: {body}");
                     assert!(!body.contains("<img src=x"), "GET {p}: {body}");

@@ -3,6 +3,7 @@
 //! indexer in-process on a real PostgreSQL server, and the explorer in-process; pages and their
 //! JSON twins over HTTP, bad input, and a real headless Chromium.
 
+mod adversarial;
 mod bad_input;
 mod browser;
 mod pages;

@@ -342,7 +342,7 @@ async fn search_leads_to_the_right_page_or_says_nothing_was_found() {
         let (status, body) = env.get(&format!("/api/search?q={q}&chain={L2}")).await;
         assert_eq!(status, 404, "{q}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v["status"], 404);
+        assert_eq!(v["error"], "not_found");
     }
 }
 

@@ -2,6 +2,7 @@
 //! unit-test the generated files, the exporter probes real anvil chains, and a real Prometheus and
 //! Alertmanager fire and resolve alerts end to end.
 
+mod adversarial;
 mod dashboards;
 mod docs;
 mod e2e;
