@@ -1,12 +1,13 @@
 //! The orchestrator: everything between the CLI and the runtime. It knows where devnets live
 //! ([`home`]) and who owns them ([`lock`]), finds or installs tools ([`tools`]), checks ports
 //! ([`ports`]), turns config into a [`plan::Plan`] and executes it, runs a devnet's supervisor
-//! ([`daemon`]) and talks to it ([`client`], [`protocol`]). [`lifecycle`] ties these into the
-//! operations the CLI offers.
+//! ([`daemon`]) and talks to it ([`client`], [`protocol`]), probes fork upstreams ([`fork`]).
+//! [`lifecycle`] ties these into the operations the CLI offers.
 
 pub mod client;
 pub mod daemon;
 pub mod error;
+pub mod fork;
 pub mod home;
 pub mod lifecycle;
 pub mod lock;
