@@ -12,8 +12,10 @@ use crate::{
 };
 
 mod alerts;
+mod completions;
 mod deploy;
 mod down;
+mod env;
 mod faucet;
 mod list;
 mod logs;
@@ -74,6 +76,8 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Faucet(args) => faucet::run(&ctx, args).await,
         Command::Alerts => alerts::run(&ctx).await,
         Command::List => list::run(&ctx).await,
+        Command::Env(args) => env::run(&ctx, args).await,
+        Command::Completions(args) => completions::run(&ctx, &args),
         Command::Purge(args) => purge::run(&ctx, args).await,
         Command::Serve(service) => serve::run(service).await,
         Command::Supervise => supervise::run(&ctx).await,

@@ -2,6 +2,7 @@
 //! `$OPDEV_HOME` and picks free ports (`--ports auto`), so tests run in parallel.
 
 mod docker;
+mod daily;
 mod errors;
 mod indexer;
 mod lifecycle;
