@@ -18,6 +18,11 @@ use crate::support::{Env, anvil, eventually, head, stderr, text};
 
 const POSTGRES: &str = "/usr/lib/postgresql/15/bin/postgres";
 
+/// Held by the tests that build the opdev image and remove it at the end: the image of a debug
+/// build is shared by every devnet of the run, so one test's cleanup would take it from under
+/// another's `up`.
+static OPDEV_IMAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn binaries() -> Vec<String> {
     vec![
         "--binary".into(),
@@ -57,6 +62,7 @@ async fn labelled(client: &bollard::Docker, devnet: &str) -> (usize, usize) {
 
 #[tokio::test]
 async fn docker_devnet_up_smoke_kill_down_resume_purge_beside_a_native_one() {
+    let _image = OPDEV_IMAGE.lock().await;
     let client = docker::connect().await.expect("a Docker daemon answers");
     let env = Env::new("dk-life");
     let mut args = vec![
@@ -354,6 +360,7 @@ async fn unreachable_daemon_and_missing_image_are_clear_errors_that_leave_nothin
 
 #[tokio::test]
 async fn without_a_registry_the_whole_devnet_comes_up_from_this_machines_programs() {
+    let _image = OPDEV_IMAGE.lock().await;
     let client = docker::connect().await.expect("a Docker daemon answers");
     let env = Env::new("dk-offline");
     // No --binary, no --image: every pinned image is tried, and built from the host's program.
