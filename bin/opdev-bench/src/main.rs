@@ -105,6 +105,10 @@ enum Bench {
         /// State intervals to measure, in seconds.
         #[arg(long, value_delimiter = ',', default_values_t = [10, 5, 2, 1])]
         intervals: Vec<u64>,
+        /// Keep the built chain's state file here and reuse it when it exists (building the
+        /// chain takes long).
+        #[arg(long, value_name = "PATH")]
+        seed: Option<PathBuf>,
         /// Print the results as JSON too.
         #[arg(long)]
         json: bool,
@@ -178,6 +182,7 @@ fn main() -> Result<()> {
             blocks,
             seconds,
             intervals,
+            seed,
             json,
         } => {
             ensure!(blocks >= 10_000, "at least 10,000 blocks");
@@ -186,7 +191,7 @@ fn main() -> Result<()> {
                 !intervals.is_empty() && intervals.iter().all(|s| *s >= 1),
                 "intervals of at least 1 second"
             );
-            crash::run(blocks, seconds, &intervals, json)
+            crash::run(blocks, seconds, &intervals, seed.as_deref(), json)
         }
         Bench::Faucet {
             runs,

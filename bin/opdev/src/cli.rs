@@ -48,6 +48,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) verbose: u8,
 }
 
+// Parsed once per run: the size of `up`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Start a devnet (create it on first use) and return once every chain makes blocks.

@@ -36,7 +36,10 @@ pub async fn probe(config: &DevnetConfig) -> Result<BTreeMap<String, u64>, Error
         };
         let probe = Probe::new(&fork.url).map_err(|e| fail(e.to_string()))?;
         let upstream_id = probe.chain_id().await.map_err(|e| fail(e.to_string()))?;
-        let head = probe.block_number().await.map_err(|e| fail(e.to_string()))?;
+        let head = probe
+            .block_number()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         if let Some(pinned) = fork.block_number
             && pinned > head
         {

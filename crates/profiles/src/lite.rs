@@ -165,7 +165,9 @@ mod tests {
             l2: Some(2),
             fork_url: Some("http://127.0.0.1:7000".into()),
             fork_block_number: Some(12),
-            l2_fork_url: Some([("l2-2".to_owned(), "https://example.invalid/rpc".to_owned())].into()),
+            l2_fork_url: Some(
+                [("l2-2".to_owned(), "https://example.invalid/rpc".to_owned())].into(),
+            ),
             ..Default::default()
         })
         .unwrap();

@@ -609,7 +609,10 @@ impl DevnetConfig {
                 let known: Vec<&str> = self.l2.iter().map(|c| c.service.as_str()).collect();
                 return Err(invalid(
                     "l2_fork_url",
-                    format!("{service:?} is not an L2 of this devnet ({})", known.join(", ")),
+                    format!(
+                        "{service:?} is not an L2 of this devnet ({})",
+                        known.join(", ")
+                    ),
                 ));
             };
             l2.fork = next_fork(l2.fork.take(), url, None);

@@ -59,7 +59,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: EnvArgs) -> Result<(), Error> {
 
 /// Every variable `opdev env` exports for `config`, with `chain` as `ETH_RPC_URL`, in order:
 /// the chosen chain, each chain, the database, opdev's services. Append new sections here.
-pub(crate) fn variables(devnet: &DevnetDir, config: &DevnetConfig, chain: &ChainConfig) -> Vec<Var> {
+pub(crate) fn variables(
+    devnet: &DevnetDir,
+    config: &DevnetConfig,
+    chain: &ChainConfig,
+) -> Vec<Var> {
     let mut vars = vec![
         // Foundry's tools (cast, forge) read ETH_RPC_URL.
         var("ETH_RPC_URL", chain.rpc_url()),
@@ -98,14 +102,20 @@ fn service_vars(config: &DevnetConfig) -> Vec<Var> {
 }
 
 /// The HTTP URL of each of opdev's own services that has one and that `config` runs: faucet,
-/// explorer, indexer, Prometheus, Alertmanager (shared with `status`).
-pub(crate) fn service_urls(config: &DevnetConfig) -> Vec<(&'static str, String)> {
+/// explorer, indexer, Prometheus, Alertmanager.
+fn service_urls(config: &DevnetConfig) -> Vec<(&'static str, String)> {
     let running = config.port_services();
-    ["faucet", "explorer", "indexer", "prometheus", "alertmanager"]
-        .into_iter()
-        .filter(|s| running.contains(s))
-        .map(|s| (s, format!("http://127.0.0.1:{}", config.service_port(s))))
-        .collect()
+    [
+        "faucet",
+        "explorer",
+        "indexer",
+        "prometheus",
+        "alertmanager",
+    ]
+    .into_iter()
+    .filter(|s| running.contains(s))
+    .map(|s| (s, format!("http://127.0.0.1:{}", config.service_port(s))))
+    .collect()
 }
 
 /// `l2-1` → `L2_1`.
@@ -183,10 +193,26 @@ mod tests {
             .map(|(i, v)| var(format!("V{i}"), *v))
             .collect();
         let shells = [
-            ("bash", EnvShell::Sh, "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\""),
-            ("zsh", EnvShell::Sh, "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\""),
-            ("dash", EnvShell::Sh, "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\""),
-            ("fish", EnvShell::Fish, "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\""),
+            (
+                "bash",
+                EnvShell::Sh,
+                "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\"",
+            ),
+            (
+                "zsh",
+                EnvShell::Sh,
+                "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\"",
+            ),
+            (
+                "dash",
+                EnvShell::Sh,
+                "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\"",
+            ),
+            (
+                "fish",
+                EnvShell::Fish,
+                "printf '%s\\0' \"$V0\" \"$V1\" \"$V2\" \"$V3\"",
+            ),
         ];
         for (shell, syntax, print) in shells {
             let script = format!("{}\n{print}", render(&vars, syntax));

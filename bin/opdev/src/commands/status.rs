@@ -228,7 +228,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             faucet["url"].as_str().unwrap_or_default()
         ));
     }
-    for (name, service) in [("prometheus:", &prometheus), ("alertmanager:", &alertmanager)] {
+    for (name, service) in [
+        ("prometheus:", &prometheus),
+        ("alertmanager:", &alertmanager),
+    ] {
         if let Some(service) = service {
             printer.line(format!(
                 "{name:<9} {}",
@@ -258,7 +261,9 @@ fn saved_ages(devnet: &DevnetDir, config: &DevnetConfig) -> Vec<Option<Duration>
                 .join(&c.service)
                 .join(opdev_profiles::lite::STATE_FILE);
             let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok()?;
-            let age = SystemTime::now().duration_since(modified).unwrap_or_default();
+            let age = SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or_default();
             Some(Duration::from_secs(age.as_secs()))
         })
         .collect()

@@ -48,8 +48,14 @@ async fn env_is_evaluated_by_bash_zsh_and_fish_against_a_running_devnet() {
     let env = Env::new("envsh");
     env.ok(&["up", "-q", "--ports", "auto"]);
     let status = env.status();
-    let l2 = status["endpoints"]["l2"][0]["rpc"].as_str().unwrap().to_owned();
-    let l1 = status["endpoints"]["l1"]["rpc"].as_str().unwrap().to_owned();
+    let l2 = status["endpoints"]["l2"][0]["rpc"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let l1 = status["endpoints"]["l1"]["rpc"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // status --json gains Prometheus and Alertmanager in the explorer's shape.
     for service in ["prometheus", "alertmanager", "explorer", "faucet"] {
         assert!(
@@ -107,7 +113,11 @@ curl -sf "$PROMETHEUS_URL/-/ready" >/dev/null && echo prometheus-ready
         assert_eq!(lines[1], "900", "{sh}: {stdout}");
         assert!(lines[2].contains("\"result\":\"0x385\""), "{sh}: {stdout}");
         assert_eq!(lines[3], "42", "{sh}: the password works: {stdout}");
-        assert_eq!(&lines[4..], ["prometheus-ready", "opdev-ok"], "{sh}: {stdout}");
+        assert_eq!(
+            &lines[4..],
+            ["prometheus-ready", "opdev-ok"],
+            "{sh}: {stdout}"
+        );
     }
     let fish = r#""$BIN" env --shell fish | source
 and printf '%s\n' $ETH_RPC_URL $L1_CHAIN_ID
@@ -200,7 +210,12 @@ async fn l1_and_l2_forks_see_their_upstream_and_resume_after_down() {
     call(&upstream.url(), "evm_mine", json!([])).await;
     let upstream_head = head(&upstream.url()).await;
     let l2_upstream = TestAnvil::start(&["--chain-id", "4343", "--network", "optimism"]);
-    call(&l2_upstream.url(), "anvil_setBalance", json!([RICH, "0x5678"])).await;
+    call(
+        &l2_upstream.url(),
+        "anvil_setBalance",
+        json!([RICH, "0x5678"]),
+    )
+    .await;
 
     let env = Env::new("fork");
     let l2_fork = format!("l2-1={}", l2_upstream.url());
@@ -223,12 +238,17 @@ async fn l1_and_l2_forks_see_their_upstream_and_resume_after_down() {
     assert_eq!(call(&l1, "eth_chainId", json!([])).await, "0x384");
     assert_eq!(call(&l2, "eth_chainId", json!([])).await, "0x385");
     assert_eq!(
-        opdev_chain::smoke::counter_value(&l1, counter).await.unwrap(),
+        opdev_chain::smoke::counter_value(&l1, counter)
+            .await
+            .unwrap(),
         U256::from(1)
     );
     assert_eq!(balance(&l1, RICH).await, U256::from(0x1234));
     assert_eq!(balance(&l2, RICH).await, U256::from(0x5678));
-    assert!(head(&l1).await >= upstream_head, "the fork starts at the upstream's head");
+    assert!(
+        head(&l1).await >= upstream_head,
+        "the fork starts at the upstream's head"
+    );
     // The fork was pinned to the upstream's head at creation.
     let saved = std::fs::read_to_string(env.devnet_dir().join("config.toml")).unwrap();
     assert!(
@@ -256,7 +276,9 @@ async fn l1_and_l2_forks_see_their_upstream_and_resume_after_down() {
     assert_eq!(balance(&l1, LOCAL).await, U256::from(0x99));
     assert_eq!(balance(&l1, RICH).await, U256::from(0x1234));
     assert_eq!(
-        opdev_chain::smoke::counter_value(&l1, counter).await.unwrap(),
+        opdev_chain::smoke::counter_value(&l1, counter)
+            .await
+            .unwrap(),
         U256::from(1)
     );
     assert!(head(&l1).await >= before, "the fork's own blocks resume");
@@ -280,10 +302,7 @@ async fn an_unreachable_or_wrong_fork_url_is_one_line_before_anything_starts() {
         let err = stderr(&out);
         let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
         assert_eq!(errors.len(), 1, "{err}");
-        assert!(
-            errors[0].contains(&format!("fork l1 from {url}")),
-            "{err}"
-        );
+        assert!(errors[0].contains(&format!("fork l1 from {url}")), "{err}");
         assert!(err.contains("hint:"), "{err}");
         assert!(!env.devnet_dir().exists(), "nothing was written: {err}");
     }

@@ -348,7 +348,10 @@ async fn unreachable_daemon_and_missing_image_are_clear_errors_that_leave_nothin
         "{err}"
     );
     assert!(err.contains("--binary l2-1=PATH"), "{err}");
-    assert!(!err.contains("registry-free"), "nothing to build from: {err}");
+    assert!(
+        !err.contains("registry-free"),
+        "nothing to build from: {err}"
+    );
     assert!(
         err.lines().filter(|l| l.starts_with("error:")).count() == 1,
         "{err}"
@@ -407,7 +410,10 @@ async fn without_a_registry_the_whole_devnet_comes_up_from_this_machines_program
     assert_eq!(labelled(&client, "dk-offline").await, (0, 0));
     // The opdev image of a debug build changes with every build: do not keep it. The others
     // (anvil, PostgreSQL, Prometheus, Alertmanager) are reused by later runs.
-    for image in images.iter().filter(|i| i.starts_with("opdev-local/opdev:")) {
+    for image in images
+        .iter()
+        .filter(|i| i.starts_with("opdev-local/opdev:"))
+    {
         let _ = docker::remove_image(&client, image).await;
     }
 }

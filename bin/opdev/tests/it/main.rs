@@ -1,8 +1,8 @@
 //! End-to-end tests of the `opdev` binary against real anvil processes. Each test has its own
 //! `$OPDEV_HOME` and picks free ports (`--ports auto`), so tests run in parallel.
 
-mod docker;
 mod daily;
+mod docker;
 mod errors;
 mod indexer;
 mod lifecycle;
