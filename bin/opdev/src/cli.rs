@@ -162,7 +162,9 @@ pub(crate) struct UpArgs {
         value_name = "SECS"
     )]
     pub(crate) block_time: Option<u64>,
-    /// Seconds between periodic saves of chain state (also saved at `down`) [default: 10].
+    /// Seconds between periodic saves of chain state (also saved at `down`); a kill -9 loses at
+    /// most this much. Each save rewrites the whole state: raise it for long-lived busy chains
+    /// (costs in docs/benchmarks.md) [default: 1].
     #[arg(
         long,
         env = "OPDEV_STATE_INTERVAL",

@@ -47,6 +47,10 @@ fn anvil(config: &DevnetConfig, tools: &Tools, chain: &ChainConfig, op: bool) ->
         .with_args(["--cache-path", "{data}/history", "--max-persisted-states"])
         .with_args([HISTORY_STATES.to_string()])
         .with_scratch("{data}/history")
+        // anvil rewrites its state file in place: a kill during a save leaves it cut short, and
+        // anvil refuses to start from it. Checked (and repaired from the copy of the previous
+        // start) before every start.
+        .with_snapshot(format!("{{data}}/{STATE_FILE}"))
         .with_port(RPC_PORT, chain.port)
         .with_ready(WaitFor::Rpc {
             port: RPC_PORT.into(),
@@ -124,6 +128,12 @@ mod tests {
         assert!(
             specs.iter().all(|s| s.depends_on.is_empty()),
             "chains start in parallel"
+        );
+        assert!(
+            specs
+                .iter()
+                .all(|s| s.snapshots == ["{data}/state.json".to_owned()]),
+            "every chain's state file is checked before a start"
         );
         assert_eq!(specs[2].port(RPC_PORT), Some(9546));
         assert!(specs[2].args.windows(2).any(|w| w == ["--chain-id", "902"]));

@@ -28,8 +28,9 @@ pub const DEFAULT_L2_PORT: u16 = 9545;
 pub const DEFAULT_L1_BLOCK_TIME: u64 = 1;
 /// Default seconds between L2 blocks.
 pub const DEFAULT_L2_BLOCK_TIME: u64 = 1;
-/// Default seconds between periodic saves of chain state.
-pub const DEFAULT_STATE_INTERVAL: u64 = 10;
+/// Default seconds between periodic saves of chain state: one default block time, so a kill -9
+/// loses at most about one block (chosen by `opdev-bench crash-window`; docs/benchmarks.md).
+pub const DEFAULT_STATE_INTERVAL: u64 = 1;
 /// The most L2s one devnet may have.
 pub const MAX_L2: u32 = 8;
 /// The longest block time accepted, in seconds.

@@ -61,6 +61,12 @@ pub struct ServiceSpec {
     /// worthless after a restart and would otherwise pile up (anvil's on-disk state history).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scratch: Vec<String>,
+    /// JSON files (with [`DATA_DIR`]) the program rewrites in place, so that a kill while it
+    /// writes leaves them cut short (anvil's state file). Checked before every start: a complete
+    /// document is copied to `<file>.last-start`; a cut-short one is set aside as
+    /// `<file>.broken` and that copy is put back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<String>,
 }
 
 /// A command that prepares a service's data once.
@@ -120,6 +126,7 @@ impl ServiceSpec {
             stop_signal: StopSignal::Term,
             setup: None,
             scratch: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 
@@ -147,6 +154,12 @@ impl ServiceSpec {
     /// Adds a folder emptied before every start.
     pub fn with_scratch(mut self, path: impl Into<String>) -> Self {
         self.scratch.push(path.into());
+        self
+    }
+
+    /// Adds a JSON file checked before every start (see [`ServiceSpec::snapshots`]).
+    pub fn with_snapshot(mut self, path: impl Into<String>) -> Self {
+        self.snapshots.push(path.into());
         self
     }
 

@@ -359,3 +359,41 @@ async fn kill_9_right_after_a_deployment_keeps_it_within_the_state_interval() {
     );
     assert!(head(&rpc).await >= report.block);
 }
+
+#[tokio::test]
+async fn a_state_file_cut_short_by_a_kill_during_a_save_falls_back_to_the_previous_start() {
+    let env = Env::new("cutshort");
+    let up = [
+        "up",
+        "-q",
+        "--ports",
+        "auto",
+        "--no-indexer",
+        "--no-faucet",
+        "--no-monitoring",
+    ];
+    env.ok(&up);
+    let rpc = env.rpcs()[1].1.clone();
+    let report = opdev_chain::smoke::run(&rpc, 901, DEFAULT_MNEMONIC, Duration::from_secs(30))
+        .await
+        .unwrap();
+    env.ok(&["down", "-q"]);
+    // This start copies the state saved at `down` (with the Counter) aside.
+    env.ok(&up[..2]);
+    env.ok(&["down", "-q"]);
+    // What a kill in the middle of a save leaves: the first part of the file.
+    let state = env.devnet_dir().join("data/l2-1/state.json");
+    let bytes = std::fs::read(&state).unwrap();
+    std::fs::write(&state, &bytes[..bytes.len() / 2]).unwrap();
+    env.ok(&up[..2]);
+    assert_eq!(
+        opdev_chain::smoke::counter_value(&rpc, report.counter)
+            .await
+            .unwrap(),
+        U256::from(1),
+        "the chain came back from the copy of the previous start"
+    );
+    let log = std::fs::read_to_string(env.devnet_dir().join("logs/l2-1.log")).unwrap();
+    assert!(log.contains("was cut short"), "{log}");
+    assert!(env.devnet_dir().join("data/l2-1/state.json.broken").is_file());
+}
