@@ -79,14 +79,14 @@ mod tests {
         std::fs::write(&file, r#"{"block":{"number":"0x5"},"accounts":{}}"#).unwrap();
         assert_eq!(check(&file).unwrap(), None);
         let copy = dir.path().join("state.json.last-start");
-        assert_eq!(
-            std::fs::read(&copy).unwrap(),
-            std::fs::read(&file).unwrap()
-        );
+        assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&file).unwrap());
         // Killed during a save: the file holds the first bytes of a newer state.
         std::fs::write(&file, r#"{"block":{"number":"0x9"},"acc"#).unwrap();
         let note = check(&file).unwrap().unwrap();
-        assert!(note.contains("cut short") && note.contains("restored"), "{note}");
+        assert!(
+            note.contains("cut short") && note.contains("restored"),
+            "{note}"
+        );
         assert_eq!(
             std::fs::read_to_string(&file).unwrap(),
             r#"{"block":{"number":"0x5"},"accounts":{}}"#

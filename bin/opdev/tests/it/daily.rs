@@ -395,5 +395,9 @@ async fn a_state_file_cut_short_by_a_kill_during_a_save_falls_back_to_the_previo
     );
     let log = std::fs::read_to_string(env.devnet_dir().join("logs/l2-1.log")).unwrap();
     assert!(log.contains("was cut short"), "{log}");
-    assert!(env.devnet_dir().join("data/l2-1/state.json.broken").is_file());
+    assert!(
+        env.devnet_dir()
+            .join("data/l2-1/state.json.broken")
+            .is_file()
+    );
 }
