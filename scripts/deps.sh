@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages opdev's devnet services use when they are missing: PostgreSQL
 # (indexer, faucet), Prometheus and Alertmanager (monitoring); with --tests also Chromium (the
-# explorer's browser test) and Docker Engine (the Docker runtime's tests), whose daemon it starts
-# when none answers. As root it runs apt-get; otherwise sudo when it needs no password; otherwise
-# it prints the command to run and fails. With --tests it also installs cargo-nextest from
-# crates.io when it is missing (the test runner scripts/test.sh prefers).
+# explorer's browser test), zsh and fish (`opdev env` and completion tests) and Docker Engine (the
+# Docker runtime's tests), whose daemon it starts when none answers. As root it runs apt-get;
+# otherwise sudo when it needs no password; otherwise it prints the command to run and fails.
+# With --tests it also installs cargo-nextest from crates.io when it is missing (the test runner
+# scripts/test.sh prefers).
 set -euo pipefail
 
 if [ "${1:-}" = "--tests" ] && ! cargo nextest --version >/dev/null 2>&1; then
@@ -21,6 +22,8 @@ tests=false
 if [ "${1:-}" = "--tests" ]; then
   tests=true
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+  command -v fish >/dev/null 2>&1 || missing+=(fish)
   command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 fi
 

@@ -15,6 +15,7 @@ use serde_json::json;
 
 mod bridge;
 mod chain;
+mod crash;
 mod explorer;
 mod faucet;
 mod indexer;
@@ -109,6 +110,27 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// What anvil's periodic state save costs (bytes written and CPU per hour) and what a kill -9
+    /// loses, at several `--state-interval`s, against the floor of the same chain saved only at
+    /// exit; on an OP-mode chain of at least 10,000 blocks with traffic.
+    CrashWindow {
+        /// Blocks of the chain (at least 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        blocks: u64,
+        /// Seconds each setting runs under traffic (at least 30).
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+        /// State intervals to measure, in seconds.
+        #[arg(long, value_delimiter = ',', default_values_t = [10, 5, 2, 1])]
+        intervals: Vec<u64>,
+        /// Keep the built chain's state file here and reuse it when it exists (building the
+        /// chain takes long).
+        #[arg(long, value_name = "PATH")]
+        seed: Option<PathBuf>,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
     /// Faucet claims per second for distinct addresses (real anvil, automine unless
     /// --block-time, and PostgreSQL), against the floor of the same number of signed transfers
     /// sent straight to the node.
@@ -193,6 +215,21 @@ fn main() -> Result<()> {
                 None => std::env::current_exe()?.with_file_name("opdev"),
             };
             bridge::run(&opdev, deposits, json)
+        }
+        Bench::CrashWindow {
+            blocks,
+            seconds,
+            intervals,
+            seed,
+            json,
+        } => {
+            ensure!(blocks >= 10_000, "at least 10,000 blocks");
+            ensure!(seconds >= 30, "at least 30 seconds per setting");
+            ensure!(
+                !intervals.is_empty() && intervals.iter().all(|s| *s >= 1),
+                "intervals of at least 1 second"
+            );
+            crash::run(blocks, seconds, &intervals, seed.as_deref(), json)
         }
         Bench::Faucet {
             runs,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use opdev_spec::{PortMode, Profile, RuntimeKind, Settings};
+use opdev_spec::{PortMode, Profile, PullPolicy, RuntimeKind, Settings};
 
 use crate::output::ColorChoice;
 
@@ -49,6 +49,8 @@ pub(crate) struct GlobalArgs {
     pub(crate) verbose: u8,
 }
 
+// Parsed once per run: the size of `up`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Start a devnet (create it on first use) and return once every chain makes blocks.
@@ -73,6 +75,11 @@ pub(crate) enum Command {
     Bridge(BridgeArgs),
     /// List every devnet on this machine and whether it runs.
     List,
+    /// Print the devnet's endpoints as shell variables: `eval "$(opdev env)"` (bash, zsh),
+    /// `opdev env --shell fish | source`. Prints the database password (in DATABASE_URL).
+    Env(EnvArgs),
+    /// Print a completion script for a shell (installation: see the README).
+    Completions(CompletionsArgs),
     /// Delete a devnet entirely: stop it, remove its data folder.
     Purge(PurgeArgs),
     /// Run one of opdev's own services in the foreground (`up` starts them as devnet services).
@@ -164,7 +171,9 @@ pub(crate) struct UpArgs {
         value_name = "SECS"
     )]
     pub(crate) block_time: Option<u64>,
-    /// Seconds between periodic saves of chain state (also saved at `down`) [default: 10].
+    /// Seconds between periodic saves of chain state (also saved at `down`); a kill -9 loses at
+    /// most this much. Each save rewrites the whole state: raise it for long-lived busy chains
+    /// (costs in docs/benchmarks.md) [default: 1].
     #[arg(
         long,
         env = "OPDEV_STATE_INTERVAL",
@@ -343,6 +352,48 @@ pub(crate) struct UpArgs {
         value_name = "BLOCKS"
     )]
     pub(crate) deposit_confirmations: Option<u64>,
+    /// Docker runtime: when pinned images are pulled. `missing` pulls what is not on the
+    /// machine, `always` pulls at every `up`, `never` does not pull; an image that cannot be had
+    /// is built from the service's program when it is installed here [default: missing].
+    #[arg(
+        long,
+        env = "OPDEV_PULL",
+        help_heading = "Runtime",
+        value_name = "WHEN",
+        value_parser = parse::<PullPolicy>
+    )]
+    pub(crate) pull: Option<PullPolicy>,
+
+    /// Start the L1 as a fork of the chain at this JSON-RPC URL (http:// or https://); the L2s
+    /// and services run on top. Keeps the devnet's L1 chain id; `down`/`up` resumes the fork at
+    /// the same upstream block (the upstream must answer at every `up`). "" ends the fork (with
+    /// --fresh).
+    #[arg(
+        long,
+        env = "OPDEV_FORK_URL",
+        help_heading = "Fork",
+        value_name = "URL"
+    )]
+    pub(crate) fork_url: Option<String>,
+    /// The upstream block the L1 fork starts from [default: the upstream's head when the devnet
+    /// is created].
+    #[arg(
+        long,
+        env = "OPDEV_FORK_BLOCK_NUMBER",
+        help_heading = "Fork",
+        value_name = "N"
+    )]
+    pub(crate) fork_block_number: Option<u64>,
+    /// Start an L2 as a fork, as L2=URL (e.g. l2-1=http://127.0.0.1:9999) (repeatable).
+    #[arg(
+        long = "l2-fork-url",
+        env = "OPDEV_L2_FORK_URL",
+        value_delimiter = ',',
+        help_heading = "Fork",
+        value_name = "L2=URL",
+        value_parser = parse_pair
+    )]
+    pub(crate) l2_fork_urls: Vec<(String, String)>,
 }
 
 /// `path` made absolute against the current folder (the supervisor runs elsewhere).
@@ -427,6 +478,11 @@ impl UpArgs {
             },
             finalization_period: self.finalization_period,
             deposit_confirmations: self.deposit_confirmations,
+            fork_url: self.fork_url.clone(),
+            fork_block_number: self.fork_block_number,
+            l2_fork_url: (!self.l2_fork_urls.is_empty())
+                .then(|| self.l2_fork_urls.iter().cloned().collect()),
+            pull: self.pull,
         }
     }
 }
@@ -579,6 +635,35 @@ pub(crate) struct DeployArgs {
     /// The executable; kept for later `up`s until deployed again.
     #[arg(long, value_name = "PATH")]
     pub(crate) binary: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnvArgs {
+    /// Chain of ETH_RPC_URL, by service name or chain id [default: the first L2].
+    #[arg(long)]
+    pub(crate) chain: Option<String>,
+    /// Syntax of the output: `sh` (bash, zsh, dash…: `export NAME='value'`), `fish`
+    /// (`set -gx NAME 'value'`) or `json`.
+    #[arg(long, value_enum, default_value_t = EnvShell::Sh)]
+    pub(crate) shell: EnvShell,
+}
+
+/// The syntax `opdev env` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EnvShell {
+    /// POSIX shells: bash, zsh, dash, ksh.
+    Sh,
+    /// fish.
+    Fish,
+    /// One JSON object, name to value.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

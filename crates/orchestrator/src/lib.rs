@@ -2,11 +2,13 @@
 //! ([`home`]) and who owns them ([`lock`]), finds or installs tools ([`tools`]), builds the full
 //! profile's OP Stack programs ([`opstack_go`]), checks ports ([`ports`]), turns config into a
 //! [`plan::Plan`] and executes it, runs a devnet's supervisor ([`daemon`]) and talks to it
-//! ([`client`], [`protocol`]). [`lifecycle`] ties these into the operations the CLI offers.
+//! ([`client`], [`protocol`]), probes fork upstreams ([`fork`]). [`lifecycle`] ties these into
+//! the operations the CLI offers.
 
 pub mod client;
 pub mod daemon;
 pub mod error;
+pub mod fork;
 pub mod home;
 pub mod lifecycle;
 pub mod lock;

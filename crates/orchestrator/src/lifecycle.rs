@@ -38,6 +38,8 @@ pub struct UpOptions {
     pub fresh: bool,
     /// The opdev executable that runs opdev's own services.
     pub opdev: PathBuf,
+    /// Fork mode: the upstream heads [`check_forks`] found, which pin new forks.
+    pub fork_heads: std::collections::BTreeMap<String, u64>,
 }
 
 /// A devnet ready to be launched: config saved, specs written, `up.lock` held.
@@ -94,19 +96,34 @@ fn resolve_config(devnet: &DevnetDir, opts: &UpOptions) -> Result<DevnetConfig, 
     } else {
         DevnetConfig::new(&opts.settings)?
     };
+    let mut config = config;
+    crate::fork::pin(&mut config, &opts.fork_heads);
     opdev_chain::accounts::derive(&config.mnemonic, 1)?;
     Ok(config)
 }
 
+/// Fork mode: probes the upstream of every chain this `up` forks (before anything is written or
+/// started) and returns the heads that pin new forks, for [`UpOptions::fork_heads`].
+pub async fn check_forks(
+    home: &Home,
+    opts: &UpOptions,
+) -> Result<std::collections::BTreeMap<String, u64>, Error> {
+    let devnet = home.devnet(&opts.settings.devnet_name()?);
+    let config = resolve_config(&devnet, opts)?;
+    crate::fork::probe(&config).await
+}
+
 /// The programs of a Docker devnet. Services run from images, so nothing has to be installed:
-/// a program found on this machine is named by its path (an image is built from it only when
-/// asked with `--binary`); otherwise by the path it has in the tool's official image.
+/// a program found on this machine (on PATH, or anvil in opdev's cache) is named by its path, and
+/// an image is built from it when asked with `--binary` or when its pinned image cannot be had;
+/// a program not found is named by the path it has in the tool's official image.
 fn docker_tools(config: &DevnetConfig, opdev: &Path) -> Tools {
     let found = |name: &str| which::which(name).ok();
     let anvil = config
         .anvil_bin
         .clone()
         .or_else(|| found("anvil"))
+        .or_else(tools::cached_anvil)
         .unwrap_or_else(|| PathBuf::from("/usr/local/bin/anvil"));
     let postgres = config.runs_postgres().then(|| {
         tools::postgres_bin_dir().unwrap_or_else(|_| PathBuf::from("/usr/lib/postgresql/15/bin"))
@@ -190,10 +207,12 @@ pub async fn prepare_images(
         let progress: opdev_runtime::docker::Progress = std::sync::Arc::new(move |line| {
             let _ = tx.send(line);
         });
+        let policy = prepared.config.pull;
         let task = tokio::spawn(async move {
             let mut resolved = Vec::new();
             for spec in specs {
-                let image = opdev_runtime::docker::ensure_image(&docker, &spec, &progress).await?;
+                let image =
+                    opdev_runtime::docker::ensure_image(&docker, &spec, &progress, policy).await?;
                 resolved.push((spec.artifact, image));
             }
             Ok::<_, Error>(resolved)

@@ -71,6 +71,19 @@ fn platform_package(tool: &str) -> Option<String> {
     Some(format!("{tool}-{os}-{arch}"))
 }
 
+/// The pinned anvil in opdev's cache, when it was installed there before (nothing is
+/// installed).
+pub fn cached_anvil() -> Option<PathBuf> {
+    let package = platform_package("anvil")?;
+    let binary = cache_dir()
+        .ok()?
+        .join(format!("foundry-{}", ANVIL.version))
+        .join("node_modules/@foundry-rs")
+        .join(package)
+        .join("bin/anvil");
+    binary.is_file().then_some(binary)
+}
+
 /// The anvil to run. `install_note` is called before a download starts, with what is installed
 /// where, so the caller can say so.
 pub fn anvil(user: Option<&Path>, install_note: impl FnOnce(&str)) -> Result<Resolved, Error> {

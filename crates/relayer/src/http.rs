@@ -21,10 +21,12 @@ pub(crate) struct AppState {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/health", get(health))
-        .with_state(state)
+        .with_state(state);
+    // Timeouts and the one error format of every opdev service.
+    opdev_http::harden(router, None)
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

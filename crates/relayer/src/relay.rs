@@ -166,10 +166,8 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> anyhow::Result<(
     });
     let stop_http = stop.clone();
     tasks.spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop_http.cancelled_owned())
-            .await
-            .with_context(|| format!("serve HTTP on {addr}"))
+        opdev_http::serve(listener, app, stop_http).await;
+        Ok(())
     });
     tracing::info!(l2s = l2_endpoints.len(), "relayer running");
     while let Some(result) = tasks.join_next().await {

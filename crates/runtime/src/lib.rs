@@ -15,6 +15,7 @@ pub mod docker;
 pub mod logs;
 pub mod native;
 pub mod readiness;
+pub mod snapshot;
 pub mod supervise;
 
 pub use docker::DockerRuntime;

@@ -547,6 +547,18 @@ impl ServiceActor {
                 Err(e) => return RunEnd::SpawnFailed(format!("empty {}: {e}", path.display())),
             }
         }
+        for snapshot in &self.spec.snapshots {
+            let path = PathBuf::from(snapshot.replace(opdev_spec::DATA_DIR, &data_text));
+            match tokio::task::spawn_blocking(move || crate::snapshot::check(&path)).await {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(note))) => {
+                    warn!(service = %name, "{note}");
+                    self.note(&note);
+                }
+                Ok(Err(reason)) => return RunEnd::SpawnFailed(reason),
+                Err(e) => return RunEnd::SpawnFailed(format!("check {snapshot}: {e}")),
+            }
+        }
         let launched = self
             .launcher
             .launch(&self.spec, &self.data, self.log.clone())

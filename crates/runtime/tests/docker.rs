@@ -35,7 +35,7 @@ async fn an_image_built_from_a_host_program_runs_it_and_is_reused() {
     let seen = lines.clone();
     let progress: Progress = Arc::new(move |l| seen.lock().unwrap().push(l));
 
-    let first = docker::ensure_image(&docker, &spec, &progress)
+    let first = docker::ensure_image(&docker, &spec, &progress, opdev_spec::PullPolicy::Missing)
         .await
         .unwrap();
     assert!(first.built() && !first.cached, "{first:?}");
@@ -51,7 +51,7 @@ async fn an_image_built_from_a_host_program_runs_it_and_is_reused() {
             .any(|l| l.starts_with("building image")),
         "{lines:?}"
     );
-    let second = docker::ensure_image(&docker, &spec, &progress)
+    let second = docker::ensure_image(&docker, &spec, &progress, opdev_spec::PullPolicy::Missing)
         .await
         .unwrap();
     assert_eq!(second.image, first.image);

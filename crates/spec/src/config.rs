@@ -28,8 +28,6 @@ pub const DEFAULT_L2_PORT: u16 = 9545;
 pub const DEFAULT_L1_BLOCK_TIME: u64 = 1;
 /// Default seconds between L2 blocks.
 pub const DEFAULT_L2_BLOCK_TIME: u64 = 1;
-/// Default seconds between periodic saves of chain state.
-pub const DEFAULT_STATE_INTERVAL: u64 = 10;
 /// Default seconds between proving a withdrawal and finalizing it (the portal's proof maturity
 /// delay): long enough to see each state of a withdrawal, short enough for a test.
 pub const DEFAULT_FINALIZATION_PERIOD: u64 = 12;
@@ -38,6 +36,9 @@ pub const DEFAULT_FINALIZATION_PERIOD: u64 = 12;
 pub const DEFAULT_DEPOSIT_CONFIRMATIONS: u64 = 0;
 /// Seconds between two output proposals of one L2 by the lite bridge's relayer.
 pub const PROPOSAL_INTERVAL: u64 = 4;
+/// Default seconds between periodic saves of chain state: one default block time, so a kill -9
+/// loses at most about one block (chosen by `opdev-bench crash-window`; docs/benchmarks.md).
+pub const DEFAULT_STATE_INTERVAL: u64 = 1;
 /// The most L2s one devnet may have.
 pub const MAX_L2: u32 = 8;
 /// The longest block time accepted, in seconds.
@@ -141,7 +142,35 @@ macro_rules! kebab_enum_text {
     };
 }
 
+/// Docker runtime: when a service's pinned image is pulled from its registry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PullPolicy {
+    /// Never pull: an image that is not on the machine is built from the service's program on
+    /// this machine.
+    Never,
+    /// Pull an image that is not on the machine; when the pull fails and the service's program is
+    /// on this machine, build the image from it instead.
+    #[default]
+    Missing,
+    /// Pull every pinned image at every `up` (a failed pull falls back as for `missing`).
+    Always,
+}
+
+/// A chain started as a fork of another chain (anvil's fork mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fork {
+    /// JSON-RPC URL of the chain forked from (the upstream).
+    pub url: String,
+    /// The upstream block the fork starts from. Pinned when the devnet is created (the
+    /// upstream's head then, unless given), so every `up` forks the same block and loads the
+    /// chain's saved state on top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_number: Option<u64>,
+}
+
 kebab_enum_text!(Profile, "profile", Lite => "lite", Full => "full");
+kebab_enum_text!(PullPolicy, "pull", Never => "never", Missing => "missing", Always => "always");
 kebab_enum_text!(RuntimeKind, "runtime", Native => "native", Docker => "docker");
 kebab_enum_text!(PortMode, "ports", Fixed => "fixed", Auto => "auto");
 
@@ -205,6 +234,14 @@ pub struct Settings {
     pub finalization_period: Option<u64>,
     /// L1 confirmations before a deposit is relayed.
     pub deposit_confirmations: Option<u64>,
+    /// Start the L1 as a fork of the chain at this JSON-RPC URL ("" ends a fork: needs --fresh).
+    pub fork_url: Option<String>,
+    /// The upstream block the L1 fork starts from [default: the upstream's head at creation].
+    pub fork_block_number: Option<u64>,
+    /// Start L2s as forks, by service name (`l2-1`) to JSON-RPC URL.
+    pub l2_fork_url: Option<BTreeMap<String, String>>,
+    /// Docker runtime: when pinned images are pulled.
+    pub pull: Option<PullPolicy>,
 }
 
 impl Settings {
@@ -226,6 +263,9 @@ impl Settings {
         "state_interval",
         "postgres_url",
         "indexer",
+        "bridge",
+        "finalization_period",
+        "deposit_confirmations",
         "faucet",
         "monitoring",
         "service_ports",
@@ -234,9 +274,10 @@ impl Settings {
         "alert_after",
         "images",
         "binaries",
-        "bridge",
-        "finalization_period",
-        "deposit_confirmations",
+        "fork_url",
+        "fork_block_number",
+        "l2_fork_url",
+        "pull",
     ];
 
     /// Parses opdev.toml text; `path` only names the file in errors.
@@ -277,6 +318,9 @@ impl Settings {
             indexer: over.indexer.or(self.indexer),
             faucet: over.faucet.or(self.faucet),
             monitoring: over.monitoring.or(self.monitoring),
+            bridge: over.bridge.or(self.bridge),
+            finalization_period: over.finalization_period.or(self.finalization_period),
+            deposit_confirmations: over.deposit_confirmations.or(self.deposit_confirmations),
             service_ports: match (self.service_ports, over.service_ports) {
                 (Some(mut base), Some(over)) => {
                     base.extend(over);
@@ -289,9 +333,10 @@ impl Settings {
             alert_after: over.alert_after.or(self.alert_after),
             images: merge(self.images, over.images),
             binaries: merge(self.binaries, over.binaries),
-            bridge: over.bridge.or(self.bridge),
-            finalization_period: over.finalization_period.or(self.finalization_period),
-            deposit_confirmations: over.deposit_confirmations.or(self.deposit_confirmations),
+            fork_url: over.fork_url.or(self.fork_url),
+            fork_block_number: over.fork_block_number.or(self.fork_block_number),
+            l2_fork_url: merge(self.l2_fork_url, over.l2_fork_url),
+            pull: over.pull.or(self.pull),
         }
     }
 
@@ -349,6 +394,9 @@ pub struct ChainConfig {
     pub block_time: u64,
     /// JSON-RPC port (HTTP and WebSocket) on 127.0.0.1.
     pub port: u16,
+    /// Set when the chain is a fork of another chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<Fork>,
 }
 
 impl ChainConfig {
@@ -389,6 +437,9 @@ pub struct DevnetConfig {
     pub mnemonic: String,
     /// Seconds between periodic saves of chain state.
     pub state_interval: u64,
+    /// Docker runtime: when pinned images are pulled.
+    #[serde(default)]
+    pub pull: PullPolicy,
     /// anvil executable chosen by the user, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anvil_bin: Option<PathBuf>,
@@ -449,6 +500,7 @@ impl DevnetConfig {
             ports: PortMode::default(),
             mnemonic: DEFAULT_MNEMONIC.to_owned(),
             state_interval: DEFAULT_STATE_INTERVAL,
+            pull: PullPolicy::default(),
             anvil_bin: None,
             binaries: BTreeMap::new(),
             images: BTreeMap::new(),
@@ -468,6 +520,7 @@ impl DevnetConfig {
                 chain_id: DEFAULT_L1_CHAIN_ID,
                 block_time: DEFAULT_L1_BLOCK_TIME,
                 port: DEFAULT_L1_PORT,
+                fork: None,
             },
             l2: Vec::new(),
         };
@@ -501,6 +554,9 @@ impl DevnetConfig {
         }
         if let Some(interval) = settings.state_interval {
             self.state_interval = interval;
+        }
+        if let Some(pull) = settings.pull {
+            self.pull = pull;
         }
         if let Some(bin) = &settings.anvil_bin {
             self.anvil_bin = Some(bin.clone());
@@ -573,7 +629,39 @@ impl DevnetConfig {
         if let Some(block_time) = settings.block_time {
             self.l2.iter_mut().for_each(|c| c.block_time = block_time);
         }
+        self.apply_forks(settings)?;
         self.validate()
+    }
+
+    /// Fork settings: `fork_url` and `fork_block_number` for the L1, `l2_fork_url` for L2s.
+    fn apply_forks(&mut self, settings: &Settings) -> Result<(), ConfigError> {
+        if let Some(url) = &settings.fork_url {
+            self.l1.fork = next_fork(self.l1.fork.take(), url, settings.fork_block_number);
+        } else if let Some(number) = settings.fork_block_number {
+            match &mut self.l1.fork {
+                Some(fork) => fork.block_number = Some(number),
+                None => {
+                    return Err(invalid(
+                        "fork_block_number",
+                        "only applies with fork_url (--fork-url)",
+                    ));
+                }
+            }
+        }
+        for (service, url) in settings.l2_fork_url.iter().flatten() {
+            let Some(l2) = self.l2.iter_mut().find(|c| c.service == *service) else {
+                let known: Vec<&str> = self.l2.iter().map(|c| c.service.as_str()).collect();
+                return Err(invalid(
+                    "l2_fork_url",
+                    format!(
+                        "{service:?} is not an L2 of this devnet ({})",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            l2.fork = next_fork(l2.fork.take(), url, None);
+        }
+        Ok(())
     }
 
     fn set_l2s(
@@ -603,12 +691,21 @@ impl DevnetConfig {
                 format!("{first_port} leaves no room for {count} L2s"),
             ));
         }
+        let forks: BTreeMap<String, Fork> = self
+            .l2
+            .iter()
+            .filter_map(|c| Some((c.service.clone(), c.fork.clone()?)))
+            .collect();
         self.l2 = (0..count)
-            .map(|i| ChainConfig {
-                service: format!("l2-{}", i + 1),
-                chain_id: first_chain_id + u64::from(i),
-                block_time,
-                port: first_port + i as u16,
+            .map(|i| {
+                let service = format!("l2-{}", i + 1);
+                ChainConfig {
+                    fork: forks.get(&service).cloned(),
+                    service,
+                    chain_id: first_chain_id + u64::from(i),
+                    block_time,
+                    port: first_port + i as u16,
+                }
             })
             .collect();
         Ok(())
@@ -702,6 +799,24 @@ impl DevnetConfig {
         }
         if self.indexer_lag_alert == 0 {
             return Err(invalid("indexer_lag_alert", "must be at least 1 block"));
+        }
+        for chain in self.chains() {
+            if let Some(fork) = &chain.fork
+                && !(fork.url.starts_with("http://") || fork.url.starts_with("https://"))
+            {
+                let key = if chain.service == self.l1.service {
+                    "fork_url"
+                } else {
+                    "l2_fork_url"
+                };
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{:?} ({}) must be an http:// or https:// URL",
+                        fork.url, chain.service
+                    ),
+                ));
+            }
         }
         if self.finalization_period > 7 * 86_400 {
             return Err(invalid(
@@ -820,6 +935,14 @@ impl DevnetConfig {
         if self.mnemonic != next.mnemonic {
             changed.push("mnemonic");
         }
+        if self.l1.fork != next.l1.fork {
+            changed.push("fork_url");
+        }
+        if self.l2.len() == next.l2.len()
+            && self.l2.iter().zip(&next.l2).any(|(a, b)| a.fork != b.fork)
+        {
+            changed.push("l2_fork_url");
+        }
         // The bridge's contracts are made for these: the portal holds the period, the L2s'
         // predeploys point at the L1 contracts of one deployment.
         if self.bridge && next.bridge && self.finalization_period != next.finalization_period {
@@ -848,6 +971,21 @@ impl DevnetConfig {
     /// The text saved as `config.toml`.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a DevnetConfig always serializes")
+    }
+}
+
+/// A chain's fork after the user names `url` again: unchanged when it is the same upstream and no
+/// block is given (the block pinned at creation stays), none when `url` is empty.
+fn next_fork(old: Option<Fork>, url: &str, block_number: Option<u64>) -> Option<Fork> {
+    if url.is_empty() {
+        return None;
+    }
+    match old {
+        Some(fork) if fork.url == url && block_number.is_none() => Some(fork),
+        _ => Some(Fork {
+            url: url.to_owned(),
+            block_number,
+        }),
     }
 }
 
@@ -1066,6 +1204,103 @@ mod tests {
         .unwrap();
         let text = c.to_toml();
         assert_eq!(DevnetConfig::from_toml(&text, Path::new("c")).unwrap(), c);
+    }
+
+    #[test]
+    fn a_fork_is_pinned_kept_and_changed_only_with_fresh() {
+        let url = "http://127.0.0.1:7000";
+        let mut c = DevnetConfig::new(&Settings {
+            l2: Some(2),
+            fork_url: Some(url.into()),
+            l2_fork_url: Some(BTreeMap::from([("l2-2".into(), url.into())])),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.l1.fork.as_ref().unwrap().url, url);
+        assert!(c.l2[0].fork.is_none() && c.l2[1].fork.is_some());
+        // The orchestrator pins the upstream's head at creation.
+        c.l1.fork.as_mut().unwrap().block_number = Some(42);
+        let saved = c.clone();
+        // Naming the same upstream again keeps the pinned block; more L2s keep l2-2's fork.
+        c.apply(&Settings {
+            fork_url: Some(url.into()),
+            block_time: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.l1.fork.as_ref().unwrap().block_number, Some(42));
+        assert!(saved.identity_changes(&c).is_empty());
+        let text = c.to_toml();
+        assert_eq!(DevnetConfig::from_toml(&text, Path::new("c")).unwrap(), c);
+        for (settings, key) in [
+            (
+                Settings {
+                    fork_url: Some("http://127.0.0.1:7001".into()),
+                    ..Default::default()
+                },
+                "fork_url",
+            ),
+            (
+                Settings {
+                    fork_block_number: Some(7),
+                    ..Default::default()
+                },
+                "fork_url",
+            ),
+            (
+                Settings {
+                    fork_url: Some(String::new()),
+                    ..Default::default()
+                },
+                "fork_url",
+            ),
+            (
+                Settings {
+                    l2_fork_url: Some(BTreeMap::from([("l2-1".into(), url.into())])),
+                    ..Default::default()
+                },
+                "l2_fork_url",
+            ),
+        ] {
+            let mut next = saved.clone();
+            next.apply(&settings).unwrap();
+            assert_eq!(saved.identity_changes(&next), [key], "{settings:?}");
+        }
+    }
+
+    #[test]
+    fn bad_fork_settings_are_named() {
+        let cases = [
+            (
+                Settings {
+                    fork_url: Some("ftp://127.0.0.1:1".into()),
+                    ..Default::default()
+                },
+                "fork_url",
+            ),
+            (
+                Settings {
+                    fork_block_number: Some(3),
+                    ..Default::default()
+                },
+                "fork_block_number",
+            ),
+            (
+                Settings {
+                    l2_fork_url: Some(BTreeMap::from([("l2-4".into(), "http://x".into())])),
+                    ..Default::default()
+                },
+                "l2_fork_url",
+            ),
+        ];
+        for (settings, key) in cases {
+            match DevnetConfig::new(&settings) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{settings:?}"),
+                other => panic!("{settings:?} gave {other:?}"),
+            }
+        }
+        assert_eq!("never".parse::<PullPolicy>().unwrap(), PullPolicy::Never);
+        assert!("sometimes".parse::<PullPolicy>().is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@ pub mod service;
 pub mod versions;
 
 pub use config::{
-    ChainConfig, ConfigError, DevnetConfig, PortMode, Profile, RuntimeKind, Settings,
+    ChainConfig, ConfigError, DevnetConfig, Fork, PortMode, Profile, PullPolicy, RuntimeKind,
+    Settings,
 };
 pub use endpoint::ChainEndpoint;
 pub use service::{

@@ -65,6 +65,12 @@ pub struct ServiceSpec {
     /// cache): the Docker runtime mounts each read-only at its own path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_only: Vec<PathBuf>,
+    /// JSON files (with [`DATA_DIR`]) the program rewrites in place, so that a kill while it
+    /// writes leaves them cut short (anvil's state file). Checked before every start: a complete
+    /// document is copied to `<file>.last-start`; a cut-short one is set aside as
+    /// `<file>.broken` and that copy is put back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<String>,
 }
 
 /// A command that prepares a service's data once.
@@ -125,6 +131,7 @@ impl ServiceSpec {
             setup: None,
             scratch: Vec::new(),
             read_only: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 
@@ -158,6 +165,12 @@ impl ServiceSpec {
     /// Adds a host path the service reads (mounted read-only on Docker).
     pub fn with_read_only(mut self, path: impl Into<PathBuf>) -> Self {
         self.read_only.push(path.into());
+        self
+    }
+
+    /// Adds a JSON file checked before every start (see [`ServiceSpec::snapshots`]).
+    pub fn with_snapshot(mut self, path: impl Into<String>) -> Self {
+        self.snapshots.push(path.into());
         self
     }
 

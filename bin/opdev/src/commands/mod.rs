@@ -13,8 +13,10 @@ use crate::{
 
 mod alerts;
 mod bridge;
+mod completions;
 mod deploy;
 mod down;
+mod env;
 mod faucet;
 mod list;
 mod logs;
@@ -76,6 +78,8 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Alerts => alerts::run(&ctx).await,
         Command::Bridge(args) => bridge::run(&ctx, args).await,
         Command::List => list::run(&ctx).await,
+        Command::Env(args) => env::run(&ctx, args).await,
+        Command::Completions(args) => completions::run(&ctx, &args),
         Command::Purge(args) => purge::run(&ctx, args).await,
         Command::Serve(service) => serve::run(service).await,
         Command::Supervise => supervise::run(&ctx).await,

@@ -2,7 +2,9 @@
 //! chain's head.
 
 use opdev_chain::rpc::Probe;
-use opdev_orchestrator::{Error, client, daemon};
+use std::time::{Duration, SystemTime};
+
+use opdev_orchestrator::{DevnetDir, Error, client, daemon};
 use opdev_runtime::{ServiceStatus, State};
 use opdev_spec::{DevnetConfig, RuntimeKind};
 use serde_json::{Value, json};
@@ -78,6 +80,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     let faucet = config.faucet.then(|| {
         json!({ "url": format!("http://127.0.0.1:{}", config.service_port("faucet")), "state": state_of("faucet") })
     });
+    let monitoring = |service: &str| {
+        config.monitoring.then(|| {
+            json!({ "url": format!("http://127.0.0.1:{}", config.service_port(service)), "state": state_of(service) })
+        })
+    };
+    let (prometheus, alertmanager) = (monitoring("prometheus"), monitoring("alertmanager"));
+    let saved = saved_ages(&devnet, &config);
     let alerts = if running {
         super::alerts::fetch(&config).await
     } else {
@@ -102,12 +111,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                     v
                 })
                 .collect::<Vec<_>>(),
-            "endpoints": endpoints_json(&config, devnet.root(), heads.as_deref()),
+            "endpoints": with_saved(endpoints_json(&config, devnet.root(), heads.as_deref()), &saved),
             "bridge": super::bridge::summary_json(&config, devnet.root(), state_of("relayer")),
             "database": database,
             "indexer": indexer,
             "faucet": faucet,
             "explorer": explorer,
+            "prometheus": prometheus,
+            "alertmanager": alertmanager,
             "alerts": alerts,
         }));
         return Ok(());
@@ -169,10 +180,19 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                 .and_then(|h| h[i])
                 .map(|h| h.to_string())
                 .unwrap_or_else(|| "-".into());
-            vec![c.service.clone(), c.chain_id.to_string(), c.rpc_url(), head]
+            let saved = saved[i]
+                .map(|age| format!("{} ago", humantime::format_duration(age)))
+                .unwrap_or_else(|| "never".into());
+            vec![
+                c.service.clone(),
+                c.chain_id.to_string(),
+                c.rpc_url(),
+                head,
+                saved,
+            ]
         })
         .collect();
-    printer.table(&["chain", "id", "rpc", "head"], &rows);
+    printer.table(&["chain", "id", "rpc", "head", "state saved"], &rows);
     if let Some(db) = &database {
         printer.line(format!(
             "\ndatabase: {}",
@@ -209,6 +229,17 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
             faucet["url"].as_str().unwrap_or_default()
         ));
     }
+    for (name, service) in [
+        ("prometheus:", &prometheus),
+        ("alertmanager:", &alertmanager),
+    ] {
+        if let Some(service) = service {
+            printer.line(format!(
+                "{name:<9} {}",
+                service["url"].as_str().unwrap_or_default()
+            ));
+        }
+    }
     if let Some(alerts) = &alerts {
         let firing: Vec<&Value> = alerts.iter().filter(|a| a["state"] == "firing").collect();
         printer.line(format!("alerts:   {} firing", firing.len()));
@@ -218,6 +249,36 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     }
     printer.line(format!("\ndata: {}", devnet.root().display()));
     Ok(())
+}
+
+/// How long ago each chain (L1 first) last saved its state: the age of its state file, to the
+/// second; `None` when it has never saved.
+fn saved_ages(devnet: &DevnetDir, config: &DevnetConfig) -> Vec<Option<Duration>> {
+    config
+        .chains()
+        .map(|c| {
+            let file = devnet
+                .data_dir()
+                .join(&c.service)
+                .join(opdev_profiles::lite::STATE_FILE);
+            let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok()?;
+            let age = SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or_default();
+            Some(Duration::from_secs(age.as_secs()))
+        })
+        .collect()
+}
+
+/// `endpoints` with each chain's `state_saved_secs_ago` (null: never saved).
+fn with_saved(mut endpoints: Value, saved: &[Option<Duration>]) -> Value {
+    endpoints["l1"]["state_saved_secs_ago"] = json!(saved[0].map(|d| d.as_secs()));
+    if let Some(l2s) = endpoints["l2"].as_array_mut() {
+        for (i, l2) in l2s.iter_mut().enumerate() {
+            l2["state_saved_secs_ago"] = json!(saved[i + 1].map(|d| d.as_secs()));
+        }
+    }
+    endpoints
 }
 
 fn state_text(state: State) -> &'static str {

@@ -23,10 +23,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     let settings = ctx.file_settings.clone().overlay(args.settings());
     let opdev = std::env::current_exe()
         .map_err(|e| Error::io(std::path::Path::new("current executable"), e))?;
-    let opts = UpOptions {
+    let mut opts = UpOptions {
         settings,
         fresh: args.fresh,
         opdev: opdev.clone(),
+        fork_heads: Default::default(),
     };
     let printer = ctx.printer;
     if args.plan {
@@ -36,6 +37,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: UpArgs) -> Result<(), Error> {
     }
     let t0 = Instant::now();
     lifecycle::check_runtime(lifecycle::runtime_of(&ctx.home, &opts)).await?;
+    opts.fork_heads = lifecycle::check_forks(&ctx.home, &opts).await?;
     let mut prepared = lifecycle::prepare(&ctx.home, &opts, |note| printer.progress(note))?;
     lifecycle::prepare_images(&mut prepared, |note| printer.progress(note)).await?;
     printer.progress(format!(

@@ -1,7 +1,9 @@
 //! The Docker runtime end to end, against a real daemon, with registry-free images built from
 //! this machine's anvil, PostgreSQL and the opdev binary under test: up → smoke → a killed
 //! container comes back → down → up resumes with state intact → purge leaves no labelled object;
-//! a native devnet runs beside it; the daemon-unreachable and missing-image errors.
+//! a native devnet runs beside it; the daemon-unreachable and missing-image errors; and a whole
+//! devnet with no --binary at all, its pinned images built from this machine's programs because
+//! no registry answers.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -15,6 +17,11 @@ use opdev_runtime::docker;
 use crate::support::{Env, anvil, eventually, head, stderr, text};
 
 const POSTGRES: &str = "/usr/lib/postgresql/15/bin/postgres";
+
+/// Held by the tests that build the opdev image and remove it at the end: the image of a debug
+/// build is shared by every devnet of the run, so one test's cleanup would take it from under
+/// another's `up`.
+static OPDEV_IMAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn binaries() -> Vec<String> {
     vec![
@@ -55,6 +62,7 @@ async fn labelled(client: &bollard::Docker, devnet: &str) -> (usize, usize) {
 
 #[tokio::test]
 async fn docker_devnet_up_smoke_kill_down_resume_purge_beside_a_native_one() {
+    let _image = OPDEV_IMAGE.lock().await;
     let client = docker::connect().await.expect("a Docker daemon answers");
     let env = Env::new("dk-life");
     let mut args = vec![
@@ -312,8 +320,11 @@ async fn unreachable_daemon_and_missing_image_are_clear_errors_that_leave_nothin
     assert!(err.contains("hint:") && err.contains("dockerd"), "{err}");
     assert!(!env.devnet_dir().exists(), "nothing was written");
 
-    // An image that is not here and cannot be pulled (nothing listens on port 1).
+    // An image that is not here and cannot be pulled (nothing listens on port 1), for a service
+    // whose program is not on this machine either (--anvil-bin names no file; l1 is built from
+    // the real anvil).
     let client = docker::connect().await.expect("a Docker daemon answers");
+    let l1_arg = format!("l1={}", anvil().display());
     let out = env.run(&[
         "up",
         "--runtime",
@@ -324,7 +335,9 @@ async fn unreachable_daemon_and_missing_image_are_clear_errors_that_leave_nothin
         "--no-faucet",
         "--no-monitoring",
         "--binary",
-        &anvil_arg,
+        &l1_arg,
+        "--anvil-bin",
+        "/nonexistent/anvil",
         "--image",
         "l2-1=127.0.0.1:1/opdev/missing:0.0.1",
     ]);
@@ -336,10 +349,71 @@ async fn unreachable_daemon_and_missing_image_are_clear_errors_that_leave_nothin
     );
     assert!(err.contains("--binary l2-1=PATH"), "{err}");
     assert!(
+        !err.contains("registry-free"),
+        "nothing to build from: {err}"
+    );
+    assert!(
         err.lines().filter(|l| l.starts_with("error:")).count() == 1,
         "{err}"
     );
     assert!(!env.devnet_dir().exists(), "nothing was left");
     assert_eq!(labelled(&client, "dk-errors").await, (0, 0));
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[tokio::test]
+async fn without_a_registry_the_whole_devnet_comes_up_from_this_machines_programs() {
+    let _image = OPDEV_IMAGE.lock().await;
+    let client = docker::connect().await.expect("a Docker daemon answers");
+    let env = Env::new("dk-offline");
+    // No --binary, no --image: every pinned image is tried, and built from the host's program.
+    let out = env.ok(&["up", "--runtime", "docker", "--ports", "auto"]);
+    let err = stderr(&out);
+    for pinned in opdev_spec::images::DEFAULT_IMAGES {
+        if client.inspect_image(pinned.image).await.is_ok() {
+            continue; // pulled on a machine with a registry: nothing to fall back from
+        }
+        assert!(
+            err.contains(&format!("image {} for", pinned.image))
+                && err.contains("building a registry-free image from"),
+            "{}: {err}",
+            pinned.image
+        );
+    }
+    let status = env.status();
+    let mut images = Vec::new();
+    for service in status["services"].as_array().unwrap() {
+        assert!(
+            service["ready"] == true,
+            "{} is not ready: {status}",
+            service["name"]
+        );
+        let image = service["container"]["image"].as_str().unwrap_or_default();
+        if !image.is_empty() {
+            images.push(image.to_owned());
+        }
+    }
+    assert!(
+        images.iter().all(|i| docker::image::is_local(i)),
+        "{images:?}"
+    );
+    assert_eq!(env.json(&["smoke"])["ok"], true);
+
+    // --pull never does not try the registry; the images built before are reused.
+    env.ok(&["down", "-q"]);
+    let out = env.ok(&["up", "--pull", "never"]);
+    let err = stderr(&out);
+    assert!(!err.contains("pulling "), "{err}");
+    assert!(err.contains("--pull never"), "{err}");
+    assert!(!err.contains("building image"), "built before: {err}");
+    env.ok(&["purge", "--yes"]);
+    assert_eq!(labelled(&client, "dk-offline").await, (0, 0));
+    // The opdev image of a debug build changes with every build: do not keep it. The others
+    // (anvil, PostgreSQL, Prometheus, Alertmanager) are reused by later runs.
+    for image in images
+        .iter()
+        .filter(|i| i.starts_with("opdev-local/opdev:"))
+    {
+        let _ = docker::remove_image(&client, image).await;
+    }
 }

@@ -2,6 +2,7 @@
 //! `$OPDEV_HOME` and picks free ports (`--ports auto`), so tests run in parallel.
 
 mod bridge;
+mod daily;
 mod docker;
 mod errors;
 mod faucet_crash;

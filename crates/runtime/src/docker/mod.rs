@@ -14,8 +14,11 @@
 //! run as the user running opdev (files stay theirs); a service that refuses root, started by
 //! root, runs as uid 1000 with only its own data folder mounted (owned by that uid).
 //!
-//! Images: a spec whose artifact names an image runs it (pulled with progress when missing);
-//! otherwise an image is built from the artifact's binary ([`image`]), tagged by content hash.
+//! Images: a spec whose artifact names an image runs it (pulled with progress when missing, as
+//! the [`PullPolicy`] says); otherwise an image is built from the artifact's binary ([`image`]),
+//! tagged by content hash. A named image that cannot be had (no registry) is built from the
+//! artifact's binary too when that program is installed on this machine, with a progress line
+//! saying so.
 //! Restarts are the supervisor's (Docker's own restart policy stays `no`), with the same backoff
 //! as native.
 
@@ -38,7 +41,7 @@ use bollard::{
     },
 };
 use futures::{StreamExt, future::BoxFuture};
-use opdev_spec::{ServiceKind, ServiceSpec, StopSignal};
+use opdev_spec::{PullPolicy, ServiceKind, ServiceSpec, StopSignal};
 use tokio::time::timeout;
 use tracing::{info, warn};
 
@@ -118,8 +121,8 @@ impl DockerError {
                     .into(),
             ),
             Self::ImageMissing { service, .. } => Some(format!(
-                "build one from a program on this machine with --binary {service}=PATH, or name \
-                 another image with --image {service}=REF"
+                "install the service's program on this machine (opdev then builds an image from \
+                 it), pass --binary {service}=PATH, or name another image with --image {service}=REF"
             )),
             _ => None,
         }
@@ -203,29 +206,70 @@ impl ResolvedImage {
     }
 }
 
-/// Makes sure the image of `spec` is on the machine: pulls a named image when missing, builds
-/// one from the artifact's binary otherwise (a cache hit when the same files were built before).
+/// Makes sure the image of `spec` is on the machine: a named image is pulled as `policy` says
+/// (`missing`: when not on the machine; `always`: every time; `never`: not at all); an image that
+/// cannot be had is built from the artifact's binary when that program is on this machine (a
+/// progress line says so), and the error is the pull's otherwise. A spec naming no image is built
+/// from its binary (a cache hit when the same files were built before).
 pub async fn ensure_image(
     docker: &Docker,
     spec: &ServiceSpec,
     progress: &Progress,
+    policy: PullPolicy,
 ) -> Result<ResolvedImage, DockerError> {
-    match &spec.artifact.image {
-        Some(image) => {
-            if docker.inspect_image(image).await.is_ok() {
+    let Some(image) = &spec.artifact.image else {
+        return build(docker, spec, progress).await;
+    };
+    let present = docker.inspect_image(image).await.is_ok();
+    if present && policy != PullPolicy::Always {
+        return Ok(ResolvedImage {
+            image: image.clone(),
+            cached: true,
+        });
+    }
+    let failure = if policy == PullPolicy::Never {
+        DockerError::ImageMissing {
+            image: image.clone(),
+            service: spec.name.clone(),
+            reason: "pulls are off (--pull never)".into(),
+        }
+    } else {
+        match pull(docker, image, &spec.name, progress).await {
+            Ok(()) => {
                 return Ok(ResolvedImage {
                     image: image.clone(),
-                    cached: true,
+                    cached: false,
                 });
             }
-            pull(docker, image, &spec.name, progress).await?;
-            Ok(ResolvedImage {
-                image: image.clone(),
-                cached: false,
-            })
+            Err(e) => e,
         }
-        None => build(docker, spec, progress).await,
+    };
+    if present {
+        progress(format!(
+            "could not pull {image} for {}; using the copy on this machine",
+            spec.name
+        ));
+        return Ok(ResolvedImage {
+            image: image.clone(),
+            cached: true,
+        });
     }
+    if !spec.artifact.binary.is_file() {
+        return Err(failure);
+    }
+    let reason = match &failure {
+        DockerError::ImageMissing { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    };
+    progress(format!(
+        "image {image} for {} is not on this machine and cannot be pulled ({reason}); building a \
+         registry-free image from {} instead",
+        spec.name,
+        spec.artifact.binary.display()
+    ));
+    let mut local = spec.clone();
+    local.artifact.image = None;
+    build(docker, &local, progress).await
 }
 
 async fn pull(
@@ -507,10 +551,11 @@ impl DockerLauncher {
                 } else {
                     let mut rebuild = spec.clone();
                     rebuild.artifact.image = None;
-                    ensure_image(&self.docker, &rebuild, &self.progress).await?
+                    ensure_image(&self.docker, &rebuild, &self.progress, PullPolicy::Missing)
+                        .await?
                 }
             }
-            _ => ensure_image(&self.docker, spec, &self.progress).await?,
+            _ => ensure_image(&self.docker, spec, &self.progress, PullPolicy::Missing).await?,
         };
         self.images
             .lock()
