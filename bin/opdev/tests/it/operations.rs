@@ -201,6 +201,9 @@ async fn zero_block_time_mines_per_transaction_and_custom_mnemonic_funds_its_acc
         "0",
         "--mnemonic",
         mnemonic,
+        // The bridge's relayer sends an L1-info deposit for every L1 block and proposes outputs,
+        // which mines blocks of their own on automining chains.
+        "--no-bridge",
     ]);
     let first = up["accounts"][0]["address"].as_str().unwrap().to_owned();
     assert_eq!(first, "0x9858EfFD232B4033E47d90003D41EC34EcaEda94");
