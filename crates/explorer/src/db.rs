@@ -199,6 +199,43 @@ pub struct Log {
     pub event: Option<Event>,
 }
 
+/// The L1 log behind an L2 deposit.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepositOrigin {
+    /// The L1's chain id.
+    pub chain_id: u64,
+    /// The L1 transaction.
+    pub tx_hash: String,
+    /// Its block.
+    pub block_number: i64,
+    /// The `TransactionDeposited` log's position in that block.
+    pub log_index: i32,
+}
+
+/// A deposit an L1 transaction made.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepositMade {
+    /// The `TransactionDeposited` log's position in its block.
+    pub log_index: i32,
+    /// The source hash of the L2 deposit it makes.
+    pub source_hash: String,
+    /// The L2 that holds that deposit, when indexed.
+    pub l2_chain_id: Option<u64>,
+    /// The L2 deposit transaction, when indexed.
+    pub l2_tx_hash: Option<String>,
+}
+
+/// A log found by [`Db::events_about`].
+#[derive(Debug, Clone)]
+pub struct EventAt {
+    /// Its transaction.
+    pub tx_hash: String,
+    /// Its block.
+    pub block_number: i64,
+    /// Its data.
+    pub data: Vec<u8>,
+}
+
 /// A chain's indexing checkpoint.
 #[derive(Debug, Clone, Serialize)]
 pub struct Checkpoint {
@@ -391,6 +428,79 @@ impl Db {
                 deposit,
             }
         }))
+    }
+
+    /// The L1 log that made the deposit with source hash `source` (the indexer's
+    /// `logs.deposit_source`), if it is indexed.
+    pub async fn deposit_origin(&self, source: &[u8]) -> Result<Option<DepositOrigin>, DbError> {
+        let rows = self
+            .query(
+                "SELECT chain_id, tx_hash, block_number, log_index FROM logs \
+                 WHERE deposit_source = $1 ORDER BY chain_id, block_number LIMIT 1",
+                &[&source],
+            )
+            .await?;
+        Ok(rows.first().map(|r| DepositOrigin {
+            chain_id: r.get::<_, i64>(0) as u64,
+            tx_hash: hex(r.get(1)),
+            block_number: r.get(2),
+            log_index: r.get(3),
+        }))
+    }
+
+    /// The deposits that the logs of transaction `hash` (in block `block_number` of `chain`)
+    /// make, with the L2 transaction of each when one is indexed.
+    pub async fn deposits_made(
+        &self,
+        chain: i64,
+        block_number: i64,
+        hash: &[u8],
+    ) -> Result<Vec<DepositMade>, DbError> {
+        let rows = self
+            .query(
+                "SELECT l.log_index, l.deposit_source, t.chain_id, t.hash FROM logs l \
+                 LEFT JOIN transactions t ON t.source_hash = l.deposit_source \
+                 WHERE l.chain_id = $1 AND l.block_number = $2 AND l.tx_hash = $3 \
+                 AND l.deposit_source IS NOT NULL ORDER BY l.log_index, t.chain_id",
+                &[&chain, &block_number, &hash],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DepositMade {
+                log_index: r.get(0),
+                source_hash: hex(r.get(1)),
+                l2_chain_id: r.get::<_, Option<i64>>(2).map(|c| c as u64),
+                l2_tx_hash: hex_opt(r.get(3)),
+            })
+            .collect())
+    }
+
+    /// The transactions in which `contract` of `chain` emitted an event with signature `topic0`
+    /// and `topic1` as its first indexed value, oldest first.
+    pub async fn events_about(
+        &self,
+        chain: i64,
+        contract: &[u8],
+        topic0: &[u8],
+        topic1: &[u8],
+    ) -> Result<Vec<EventAt>, DbError> {
+        let rows = self
+            .query(
+                "SELECT tx_hash, block_number, data FROM logs WHERE chain_id = $1 \
+                 AND topic0 = $2 AND topic1 = $3 AND address = $4 \
+                 ORDER BY block_number, log_index",
+                &[&chain, &topic0, &topic1, &contract],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EventAt {
+                tx_hash: hex(r.get(0)),
+                block_number: r.get(1),
+                data: r.get(2),
+            })
+            .collect())
     }
 
     /// The logs of a transaction, decoded where known.

@@ -3,12 +3,14 @@
 //! values (head, balance, nonce, code).
 //!
 //! [`db`] holds every SQL query (parameterized, read-only), [`node`] the JSON-RPC calls,
-//! [`decode`] the known events, [`input`] the validation of everything a request carries,
+//! [`decode`] the known events, [`bridge`] the links between deposits and withdrawals and
+//! their L1 transactions, [`input`] the validation of everything a request carries,
 //! [`pages`] one module per page (load a view, render it as HTML), [`api`] the JSON twins and
 //! [`http`] the router. Pages are built with `format!` and [`html::esc`] on every dynamic value;
 //! `docs/explorer.md` lists the routes.
 
 pub mod api;
+pub mod bridge;
 pub mod db;
 pub mod decode;
 pub mod error;
@@ -135,6 +137,8 @@ pub struct AppState {
     pub db: db::Db,
     /// The nodes' JSON-RPC client.
     pub node: node::Node,
+    /// The bridge's contracts and the clients that ask the nodes about withdrawals.
+    pub bridges: bridge::Shared,
 }
 
 impl AppState {
@@ -174,6 +178,7 @@ pub async fn start(config: Config, stop: CancellationToken) -> Result<Explorer, 
         return Err(ConfigError::NoChain);
     }
     let state = AppState {
+        bridges: Arc::new(bridge::Bridges::new(&config.chains)),
         chains: Arc::new(config.chains),
         db: db::Db::new(&config.database_url, config.db_pool)?,
         node: node::Node::new()?,

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x6f70_6465_7669_6478;
 
 /// The migrations: (version, SQL). Append only; never edit a released one.
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+pub const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
 
 /// The latest schema version.
 pub fn latest_version() -> i32 {
@@ -101,6 +101,17 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_tx ON logs (tx_hash);
 CREATE INDEX IF NOT EXISTS logs_address ON logs (chain_id, address, block_number);
 CREATE INDEX IF NOT EXISTS logs_topic0 ON logs (chain_id, topic0, block_number);
+"#;
+
+/// The bridge: each OptimismPortal `TransactionDeposited` log carries the source hash of the L2
+/// deposit it makes (filled by the indexer as it writes logs; rows written before this version
+/// are filled by [`crate::store::connect`]), and deposits are found by source hash.
+const V2: &str = r#"
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS deposit_source BYTEA;
+CREATE INDEX IF NOT EXISTS logs_deposit_source ON logs (deposit_source)
+    WHERE deposit_source IS NOT NULL;
+CREATE INDEX IF NOT EXISTS transactions_source_hash ON transactions (source_hash)
+    WHERE source_hash IS NOT NULL;
 "#;
 
 /// Brings the schema up to [`latest_version`]; returns the versions it applied.

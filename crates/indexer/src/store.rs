@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{B256, U64, U256};
 use tokio_postgres::{Client, NoTls, Statement, types::ToSql};
 
+use opdev_opstack::deposit;
+
 use crate::{rpc::FullBlock, schema};
 
 /// The type of OP deposit transactions.
@@ -123,9 +125,56 @@ const INSERT_TRANSACTIONS: &str = "INSERT INTO transactions (chain_id, block_num
      $27::text[]::numeric[], $28::text[]::numeric[])";
 
 const INSERT_LOGS: &str = "INSERT INTO logs (chain_id, block_number, log_index, block_hash, \
-     tx_hash, tx_index, address, topic0, topic1, topic2, topic3, data)
+     tx_hash, tx_index, address, topic0, topic1, topic2, topic3, data, deposit_source)
      SELECT $1::bigint, * FROM UNNEST($2::bigint[], $3::int[], $4::bytea[], $5::bytea[], \
-     $6::int[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[])";
+     $6::int[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[], \
+     $13::bytea[])";
+
+/// The source hash of the L2 deposit a log makes, when it is an OptimismPortal
+/// `TransactionDeposited` (three indexed topics after the signature); `None` for every other log.
+fn deposit_source(topics: &[B256], block_hash: B256, log_index: u64) -> Option<Vec<u8>> {
+    (topics.len() == 4 && topics[0] == deposit::deposit_topic())
+        .then(|| deposit::user_source_hash(block_hash, log_index).to_vec())
+}
+
+/// Fills `logs.deposit_source` of the deposit logs written before schema version 2, in batches.
+async fn backfill_deposit_sources(client: &Client) -> Result<u64, StoreError> {
+    let topic = deposit::deposit_topic();
+    let mut filled = 0;
+    loop {
+        let rows = client
+            .query(
+                "SELECT chain_id, block_number, log_index, block_hash FROM logs \
+                 WHERE topic0 = $1 AND topic3 IS NOT NULL AND deposit_source IS NULL LIMIT 1000",
+                &[&topic.as_slice()],
+            )
+            .await
+            .map_err(StoreError::db("read deposit logs"))?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let (mut chains, mut blocks, mut indexes, mut sources) = (vec![], vec![], vec![], vec![]);
+        for r in &rows {
+            let log_index: i32 = r.get(2);
+            let hash = B256::from_slice(r.get::<_, &[u8]>(3));
+            chains.push(r.get::<_, i64>(0));
+            blocks.push(r.get::<_, i64>(1));
+            indexes.push(log_index);
+            sources.push(deposit::user_source_hash(hash, log_index as u64).to_vec());
+        }
+        client
+            .execute(
+                "UPDATE logs SET deposit_source = u.source FROM UNNEST($1::bigint[], \
+                 $2::bigint[], $3::int[], $4::bytea[]) AS u(chain_id, block_number, log_index, \
+                 source) WHERE logs.chain_id = u.chain_id AND logs.block_number = u.block_number \
+                 AND logs.log_index = u.log_index",
+                &[&chains, &blocks, &indexes, &sources],
+            )
+            .await
+            .map_err(StoreError::db("fill deposit sources"))?;
+        filled += rows.len() as u64;
+    }
+}
 
 fn int<T: TryFrom<u64>>(v: u64, what: &str) -> Result<T, StoreError> {
     T::try_from(v).map_err(|_| StoreError::OutOfRange(format!("{what} {v}")))
@@ -155,6 +204,13 @@ pub async fn connect(url: &str) -> Result<Store, StoreError> {
         .map_err(StoreError::db("migrate the schema"))?;
     if !applied.is_empty() {
         tracing::info!(versions = ?applied, "applied schema migrations");
+    }
+    if applied.contains(&2) {
+        let filled = backfill_deposit_sources(&client).await?;
+        tracing::info!(
+            filled,
+            "linked the deposit logs indexed before schema version 2"
+        );
     }
     let p = |sql: &'static str| {
         let client = &client;
@@ -409,6 +465,7 @@ struct Columns<'a> {
     l_address: Vec<Addr<'a>>,
     l_topics: [Vec<Option<Hash<'a>>>; 4],
     l_data: Vec<&'a [u8]>,
+    l_deposit_source: Vec<Option<Vec<u8>>>,
 }
 
 impl<'a> Columns<'a> {
@@ -497,6 +554,8 @@ impl<'a> Columns<'a> {
                         col.push(log.topics.get(i).map(|t| t.as_slice()));
                     }
                     c.l_data.push(log.data.as_ref());
+                    c.l_deposit_source
+                        .push(deposit_source(&log.topics, b.hash, log_index - 1));
                 }
             }
         }
@@ -560,7 +619,7 @@ impl<'a> Columns<'a> {
         ]
     }
 
-    fn log_params<'s>(&'s self, cid: &'s i64) -> [&'s (dyn ToSql + Sync); 12] {
+    fn log_params<'s>(&'s self, cid: &'s i64) -> [&'s (dyn ToSql + Sync); 13] {
         [
             cid,
             &self.l_block,
@@ -574,6 +633,7 @@ impl<'a> Columns<'a> {
             &self.l_topics[2],
             &self.l_topics[3],
             &self.l_data,
+            &self.l_deposit_source,
         ]
     }
 }

@@ -54,6 +54,13 @@ pub fn deposit_topic() -> B256 {
     TransactionDeposited::SIGNATURE_HASH
 }
 
+/// The source hash of the user deposit that the `TransactionDeposited` log at `log_index` (its
+/// position in the block) of L1 block `l1_block_hash` makes: what links an L2 deposit back to
+/// its L1 log.
+pub fn user_source_hash(l1_block_hash: B256, log_index: u64) -> B256 {
+    UserDepositSource::new(l1_block_hash, log_index).source_hash()
+}
+
 /// Decodes a `TransactionDeposited` log (its topics and data) at `log_index` of the L1 block
 /// `l1_block_hash` into the deposit transaction the spec derives from it.
 pub fn decode_user_deposit(
@@ -95,7 +102,7 @@ pub fn decode_user_deposit(
         reason: format!("{mint} does not fit in 128 bits"),
     })?;
     let tx = TxDeposit {
-        source_hash: UserDepositSource::new(l1_block_hash, log_index).source_hash(),
+        source_hash: user_source_hash(l1_block_hash, log_index),
         from: event.from,
         to: if is_creation {
             TxKind::Create
@@ -200,6 +207,21 @@ mod tests {
     use alloy::primitives::{address, b256, keccak256};
 
     use super::*;
+
+    #[test]
+    fn the_deposit_topic_is_the_portals_event_signature() {
+        // docs/schema.md names it by its first bytes.
+        assert_eq!(
+            deposit_topic(),
+            b256!("0xb3813568d9991fc951961fcb4c784893574240a28925604d09fc577c55bb7c32")
+        );
+        let (hash, index) = (B256::repeat_byte(7), 9);
+        let mut inner = hash.to_vec();
+        inner.extend_from_slice(&U256::from(index).to_be_bytes::<32>());
+        let mut outer = [0u8; 32].to_vec();
+        outer.extend_from_slice(keccak256(inner).as_slice());
+        assert_eq!(user_source_hash(hash, index), keccak256(outer));
+    }
 
     fn opaque(mint: u64, value: u64, gas: u64, creation: bool, data: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();

@@ -14,7 +14,7 @@ use alloy::{
     providers::Provider,
     rpc::types::{EIP1186AccountProofResponse, Filter, TransactionRequest},
     sol,
-    sol_types::{SolCall, SolValue},
+    sol_types::{SolCall, SolEvent, SolValue},
 };
 use serde_json::Value;
 
@@ -55,6 +55,17 @@ sol! {
 
     /// The portal's event when it pays a withdrawal out; `success` is the outcome of its call.
     event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success);
+
+    /// The portal's event when a withdrawal is proven.
+    event WithdrawalProven(bytes32 indexed withdrawalHash, address indexed from, address indexed to);
+
+    /// The getters that lead from an L2 to its bridge on the L1.
+    interface IDiscover {
+        function OTHER_MESSENGER() external view returns (address);
+        function PORTAL() external view returns (address);
+        function disputeGameFactory() external view returns (address);
+        function respectedGameType() external view returns (uint32);
+    }
 
     /// The L2's message passer.
     interface IMessagePasser {
@@ -390,7 +401,6 @@ impl Receipt {
 
     /// The outcome of the L1 call of withdrawal `hash` if this receipt finalized it on `portal`.
     pub fn finalized_call(&self, portal: Address, hash: B256) -> Option<bool> {
-        use alloy::sol_types::SolEvent;
         self.logs.iter().find_map(|l| {
             if l.address != portal || l.topics.first() != Some(&WithdrawalFinalized::SIGNATURE_HASH)
             {
@@ -561,6 +571,47 @@ pub async fn build_proof(
         block.header.hash,
         game.root_claim,
     )
+}
+
+/// The L1 contracts a withdrawal from an L2 goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BridgeContracts {
+    /// The OptimismPortal (proxy).
+    pub portal: Address,
+    /// Its DisputeGameFactory (proxy).
+    pub factory: Address,
+    /// The game type the portal respects.
+    pub game_type: u32,
+}
+
+/// The topic of the portal's `WithdrawalProven` logs (the withdrawal hash is topic 1).
+pub fn proven_topic() -> B256 {
+    WithdrawalProven::SIGNATURE_HASH
+}
+
+/// The topic of the portal's `WithdrawalFinalized` logs (the withdrawal hash is topic 1).
+pub fn finalized_topic() -> B256 {
+    WithdrawalFinalized::SIGNATURE_HASH
+}
+
+/// Finds the L1 contracts of `l2`'s bridge from the chains alone: the L2's messenger names its
+/// L1 messenger, which names the portal, which names its factory and game type. Works for any
+/// OP chain whose contracts are 0.17-era Bedrock (lite and full devnets alike).
+pub async fn discover(l1: &Chain, l2: &Chain) -> Result<BridgeContracts, Error> {
+    let messenger = view(
+        l2,
+        predeploys::L2_CROSS_DOMAIN_MESSENGER,
+        IDiscover::OTHER_MESSENGERCall {},
+    )
+    .await?;
+    let portal = view(l1, messenger, IDiscover::PORTALCall {}).await?;
+    let factory = view(l1, portal, IDiscover::disputeGameFactoryCall {}).await?;
+    let game_type = view(l1, portal, IDiscover::respectedGameTypeCall {}).await?;
+    Ok(BridgeContracts {
+        portal,
+        factory,
+        game_type,
+    })
 }
 
 /// Who proved the withdrawal `hash`, in order.

@@ -311,3 +311,159 @@ async fn a_devnet_without_bridge_or_without_devnet_is_named() {
         fails(&env.run(args), 2, &["has no bridge", "--bridge true"]);
     }
 }
+
+/// GET `url`: the status and the body.
+async fn get(url: &str) -> (u16, String) {
+    let r = alloy::transports::http::reqwest::get(url).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The explorer's JSON of transaction `tx` of chain `chain`, once `ready` holds of it (the
+/// indexer follows the chains a block or so behind).
+async fn explorer_tx(
+    explorer: &str,
+    chain: u64,
+    tx: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    let url = format!("{explorer}/api/chains/{chain}/tx/{tx}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (code, body) = get(&url).await;
+        if code == 200 {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            if ready(&v) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "{url}: {v}");
+        } else {
+            assert!(
+                code == 404 && std::time::Instant::now() < deadline,
+                "{url}: {code} {body}"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_explorer_links_deposits_and_withdrawals_to_their_l1_transactions() {
+    let env = Env::new("bridge-explorer");
+    env.ok(&[
+        "up",
+        "-q",
+        "--ports",
+        "auto",
+        "--no-faucet",
+        "--no-monitoring",
+        "--finalization-period",
+        "2",
+    ]);
+    let status = env.status();
+    let explorer = status["explorer"]["url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let l1_id = status["endpoints"]["l1"]["chain_id"].as_u64().unwrap();
+    let l2_id = status["endpoints"]["l2"][0]["chain_id"].as_u64().unwrap();
+
+    // A deposit: the L2 transaction names the L1 one, the L1 one names the L2 one, on the page
+    // as links.
+    let dep = env.json(&["bridge", "deposit", "0.25"]);
+    let (l1_tx, l2_tx) = (
+        dep["l1_tx"].as_str().unwrap(),
+        dep["l2_tx"].as_str().unwrap(),
+    );
+    let on_l2 = explorer_tx(&explorer, l2_id, l2_tx, |v| {
+        v["bridge"]["deposit_origin"].is_object()
+    })
+    .await;
+    assert_eq!(on_l2["bridge"]["deposit_kind"], "user", "{on_l2}");
+    let origin = &on_l2["bridge"]["deposit_origin"];
+    assert_eq!(
+        (origin["chain_id"].as_u64(), origin["tx_hash"].as_str()),
+        (Some(l1_id), Some(l1_tx)),
+        "{on_l2}"
+    );
+    let on_l1 = explorer_tx(&explorer, l1_id, l1_tx, |v| {
+        v["bridge"]["deposits"][0]["l2_tx_hash"].is_string()
+    })
+    .await;
+    let made = &on_l1["bridge"]["deposits"][0];
+    assert_eq!(
+        (made["l2_chain_id"].as_u64(), made["l2_tx_hash"].as_str()),
+        (Some(l2_id), Some(l2_tx)),
+        "{on_l1}"
+    );
+    let (_, page) = get(&format!("{explorer}/chains/{l2_id}/tx/{l2_tx}")).await;
+    assert!(
+        page.contains(&format!("href=\"/chains/{l1_id}/tx/{l1_tx}\"")),
+        "{page}"
+    );
+    let (_, page) = get(&format!("{explorer}/chains/{l1_id}/tx/{l1_tx}")).await;
+    assert!(
+        page.contains(&format!("href=\"/chains/{l2_id}/tx/{l2_tx}\"")),
+        "{page}"
+    );
+    // A deposit of the depositor account (the L1 attributes, the predeploys' setup) is a
+    // system deposit with no L1 transaction.
+    let depositor = opdev_opstack::predeploys::DEPOSITOR_ACCOUNT
+        .to_string()
+        .to_lowercase();
+    let deposit_block = on_l2["transaction"]["block_number"].as_i64().unwrap();
+    let mut system = None;
+    for n in (0..=deposit_block).rev() {
+        let (_, body) = get(&format!("{explorer}/api/chains/{l2_id}/blocks/{n}")).await;
+        let block: Value = serde_json::from_str(&body).unwrap();
+        system = block["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["from"] == depositor.as_str())
+            .map(|t| t["hash"].as_str().unwrap().to_owned());
+        if system.is_some() {
+            break;
+        }
+    }
+    let system = system.expect("a deposit of the depositor account");
+    let system = explorer_tx(&explorer, l2_id, &system, |_| true).await;
+    assert_eq!(system["bridge"]["deposit_kind"], "system", "{system}");
+    assert!(system["bridge"]["deposit_origin"].is_null(), "{system}");
+
+    // A withdrawal: its state as it moves, and the L1 transactions that proved and finalized it.
+    let started = env.json(&["bridge", "withdraw", "0.1", "--no-wait"]);
+    let initiate = started["initiate"]["l2_tx"].as_str().unwrap().to_owned();
+    let hash = started["withdrawal_hash"].as_str().unwrap().to_owned();
+    let before = explorer_tx(&explorer, l2_id, &initiate, |v| {
+        v["bridge"]["withdrawals"].is_array()
+    })
+    .await;
+    let w = &before["bridge"]["withdrawals"][0];
+    assert_eq!(w["hash"], hash.as_str(), "{before}");
+    assert!(
+        w["state"] == "waiting-to-prove" || w["state"] == "ready-to-prove",
+        "{before}"
+    );
+    assert_eq!(w["proven"].as_array().map(Vec::len), Some(0), "{before}");
+    let done = env.json(&["bridge", "withdraw", "--tx", &initiate]);
+    let prove = done["prove"]["l1_tx"].as_str().unwrap();
+    let finalize = done["finalize"]["l1_tx"].as_str().unwrap();
+    let after = explorer_tx(&explorer, l2_id, &initiate, |v| {
+        v["bridge"]["withdrawals"][0]["finalized"].is_object()
+    })
+    .await;
+    let w = &after["bridge"]["withdrawals"][0];
+    assert_eq!(w["state"], "finalized", "{after}");
+    assert_eq!(w["proven"][0]["tx_hash"], prove, "{after}");
+    assert_eq!(w["finalized"]["tx_hash"], finalize, "{after}");
+    assert_eq!(w["finalized_success"], true, "{after}");
+    let (_, page) = get(&format!("{explorer}/chains/{l2_id}/tx/{initiate}")).await;
+    for needle in [
+        "<strong class=\"withdrawal-state\">finalized</strong>".to_owned(),
+        format!("href=\"/chains/{l1_id}/tx/{prove}\""),
+        format!("href=\"/chains/{l1_id}/tx/{finalize}\""),
+    ] {
+        assert!(page.contains(&needle), "{needle} missing: {page}");
+    }
+}

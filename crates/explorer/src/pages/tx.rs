@@ -1,11 +1,14 @@
 //! The transaction page: status, parties, value, fee and gas, input data, and logs with the
 //! known events decoded; an OP deposit (type 0x7e) is shown as a deposit with its source hash,
-//! mint and system flag.
+//! mint and system flag, and the bridge part ([`crate::bridge`]): the L1 transaction behind a
+//! deposit, the deposits an L1 transaction made, the state of the withdrawals a transaction
+//! started.
 
 use serde::Serialize;
 
 use crate::{
     AppState,
+    bridge::{self, BridgeView, DepositKind},
     db::{Log, Tx},
     error::AppError,
     html::{self, esc},
@@ -21,6 +24,9 @@ pub struct TxView {
     pub transaction: Tx,
     /// Its logs in order.
     pub logs: Vec<Log>,
+    /// Deposits and withdrawals it takes part in (left out when none).
+    #[serde(skip_serializing_if = "BridgeView::is_empty")]
+    pub bridge: BridgeView,
 }
 
 /// Loads transaction `hash` of chain `id`.
@@ -35,10 +41,12 @@ pub async fn load(state: &AppState, id: &str, hash: &str) -> Result<TxView, AppE
         ))
     })?;
     let logs = state.db.tx_logs(cid, tx.summary.block_number, &h).await?;
+    let bridge = bridge::load(state, chain, &tx, &logs).await?;
     Ok(TxView {
         chain_id: chain.chain_id,
         transaction: tx,
         logs,
+        bridge,
     })
 }
 
@@ -107,6 +115,7 @@ pub fn render(state: &AppState, v: &TxView) -> String {
         if let Some(n) = d.deposit_nonce {
             rows.push(("deposit nonce", n.to_string()));
         }
+        rows.push(("L1 transaction", deposit_origin(&v.bridge)));
     }
     rows.extend([
         ("fee", html::eth(&t.fee)),
@@ -144,11 +153,106 @@ pub fn render(state: &AppState, v: &TxView) -> String {
         ""
     };
     let body = format!(
-        "<h1>{title}{tag}</h1><table class=\"kv\" id=\"tx\">{kv}</table>\
+        "<h1>{title}{tag}</h1><table class=\"kv\" id=\"tx\">{kv}</table>{}{}\
          <h2>Logs ({})</h2><div id=\"logs\">{logs}</div>",
+        render_deposits(&v.bridge),
+        render_withdrawals(&v.bridge),
         v.logs.len()
     );
     html::page(state, Some(c), title, &body)
+}
+
+fn deposit_origin(b: &BridgeView) -> String {
+    match (b.deposit_kind, &b.deposit_origin) {
+        (_, Some(o)) => format!(
+            "<span id=\"deposit-origin\">{} (block {}, log {})</span>",
+            html::tx_link(o.chain_id, &o.tx_hash, true),
+            html::block_link(o.chain_id, o.block_number),
+            o.log_index
+        ),
+        (Some(DepositKind::System), None) => "<span class=\"muted\" id=\"deposit-origin\">none: \
+            a system deposit (the L1 block's attributes, or the setup of the predeploys)</span>"
+            .into(),
+        _ => "<span class=\"muted\" id=\"deposit-origin\">not indexed (yet)</span>".into(),
+    }
+}
+
+fn render_deposits(b: &BridgeView) -> String {
+    if b.deposits.is_empty() {
+        return String::new();
+    }
+    let rows: String = b
+        .deposits
+        .iter()
+        .map(|d| {
+            let l2 = match (d.l2_chain_id, &d.l2_tx_hash) {
+                (Some(c), Some(h)) => format!("{} on chain {c}", html::tx_link(c, h, true)),
+                _ => "<span class=\"muted\">not on an indexed L2 (yet)</span>".into(),
+            };
+            format!(
+                "<tr><td>{}</td><td class=\"mono\">{}</td><td>{l2}</td></tr>",
+                d.log_index,
+                esc(&d.source_hash)
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Deposits to L2 ({})</h2><table id=\"deposits\"><tr><th>log</th>\
+         <th>source hash</th><th>L2 transaction</th></tr>{rows}</table>",
+        b.deposits.len()
+    )
+}
+
+fn l1_links(txs: &[bridge::L1Tx]) -> String {
+    if txs.is_empty() {
+        return "—".into();
+    }
+    txs.iter()
+        .map(|t| html::tx_link(t.chain_id, &t.tx_hash, false))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn render_withdrawals(b: &BridgeView) -> String {
+    if b.withdrawals.is_empty() {
+        return String::new();
+    }
+    let rows: String = b
+        .withdrawals
+        .iter()
+        .map(|w| {
+            let state = match (&w.state, &w.state_error) {
+                (Some(s), _) => format!("<strong class=\"withdrawal-state\">{}</strong>", esc(s)),
+                (None, Some(e)) => format!("<span class=\"muted\">unknown: {}</span>", esc(e)),
+                (None, None) => "—".into(),
+            };
+            let finalized = match (&w.finalized, w.finalized_success) {
+                (Some(t), ok) => format!(
+                    "{}{}",
+                    l1_links(std::slice::from_ref(t)),
+                    if ok == Some(false) {
+                        " (its call failed)"
+                    } else {
+                        ""
+                    }
+                ),
+                (None, _) => "—".into(),
+            };
+            format!(
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{state}</td>\
+                 <td>{}</td><td>{finalized}</td></tr>",
+                esc(&html::short(&w.hash)),
+                esc(&html::short(&w.target)),
+                html::eth(&w.value),
+                l1_links(&w.proven)
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Withdrawals to L1 ({})</h2><table id=\"withdrawals\"><tr><th>hash</th><th>to</th>\
+         <th>value</th><th>state</th><th>proven in</th><th>finalized in</th></tr>{rows}</table>",
+        b.withdrawals.len()
+    )
 }
 
 fn render_log(c: u64, l: &Log) -> String {

@@ -125,7 +125,10 @@ async fn migrations_are_idempotent() {
     let pg = TestPostgres::start();
     let mut a = db(&pg.url()).await;
     let first = opdev_indexer::schema::migrate(&mut a).await.unwrap();
-    assert_eq!(first, vec![opdev_indexer::schema::latest_version()]);
+    assert_eq!(
+        first,
+        (1..=opdev_indexer::schema::latest_version()).collect::<Vec<_>>()
+    );
     let again = opdev_indexer::schema::migrate(&mut a).await.unwrap();
     assert!(again.is_empty());
     let version: i32 = a
@@ -134,6 +137,70 @@ async fn migrations_are_idempotent() {
         .unwrap()
         .get(0);
     assert_eq!(version, opdev_indexer::schema::latest_version());
+}
+
+/// A database indexed before schema version 2 gets the source hash of every deposit log it
+/// holds when the indexer next connects, and nothing else changes.
+#[tokio::test]
+async fn deposit_logs_indexed_before_version_2_are_linked_at_the_next_start() {
+    use opdev_opstack::{deposit, primitives::B256};
+    let pg = TestPostgres::start();
+    let a = db(&pg.url()).await;
+    let (version, v1) = opdev_indexer::schema::MIGRATIONS[0];
+    assert_eq!(version, 1);
+    a.batch_execute(&format!(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, \
+         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); {v1} \
+         INSERT INTO schema_version (version) VALUES (1);"
+    ))
+    .await
+    .unwrap();
+    let block_hash = B256::repeat_byte(0xab);
+    let word = B256::repeat_byte(1);
+    let deposit_topic = deposit::deposit_topic();
+    let insert = "INSERT INTO logs (chain_id, block_number, log_index, block_hash, tx_hash, \
+         tx_index, address, topic0, topic1, topic2, topic3, data) \
+         VALUES (900, 7, $1, $2, $3, 0, $4, $5, $6, $6, $7, '')";
+    // Log 3 is a TransactionDeposited; log 4 has its signature but too few topics; log 5 is
+    // another event.
+    for (index, topic0, topic3) in [
+        (3, deposit_topic, Some(word)),
+        (4, deposit_topic, None),
+        (5, word, Some(word)),
+    ] {
+        a.execute(
+            insert,
+            &[
+                &index,
+                &block_hash.as_slice(),
+                &word.as_slice(),
+                &[0x42u8; 20].as_slice(),
+                &topic0.as_slice(),
+                &word.as_slice(),
+                &topic3.as_ref().map(|t| t.as_slice()),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+
+    let _store = opdev_indexer::store::connect(&pg.url()).await.unwrap();
+    let rows = a
+        .query(
+            "SELECT log_index, deposit_source FROM logs ORDER BY log_index",
+            &[],
+        )
+        .await
+        .unwrap();
+    let sources: Vec<(i32, Option<Vec<u8>>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        sources,
+        vec![
+            (3, Some(deposit::user_source_hash(block_hash, 3).to_vec())),
+            (4, None),
+            (5, None),
+        ]
+    );
 }
 
 #[tokio::test]
