@@ -3,7 +3,7 @@
 
 use alloy::{
     primitives::{Address, U256},
-    providers::{Provider, ProviderBuilder},
+    providers::Provider,
 };
 
 use crate::ChainError;
@@ -16,11 +16,7 @@ pub async fn top_up(rpc_url: &str, address: Address, target: U256) -> Result<boo
         method,
         reason: e,
     };
-    let url = rpc_url.parse().map_err(|e| ChainError::Url {
-        url: rpc_url.into(),
-        reason: format!("{e}"),
-    })?;
-    let provider = ProviderBuilder::new().connect_http(url);
+    let provider = crate::http::provider(rpc_url)?;
     let balance = provider
         .get_balance(address)
         .await

@@ -3,7 +3,7 @@
 
 use std::{future::Future, time::Duration};
 
-use alloy::providers::{Provider, ProviderBuilder, RootProvider};
+use alloy::providers::{Provider, RootProvider};
 
 use crate::ChainError;
 
@@ -20,15 +20,9 @@ pub struct Probe {
 impl Probe {
     /// A probe of the HTTP JSON-RPC endpoint at `url`.
     pub fn new(url: &str) -> Result<Self, ChainError> {
-        let parsed = url
-            .parse()
-            .map_err(|e: url_error::ParseError| ChainError::Url {
-                url: url.into(),
-                reason: e.to_string(),
-            })?;
         Ok(Self {
             url: url.into(),
-            provider: ProviderBuilder::default().connect_http(parsed),
+            provider: crate::http::provider(url)?,
         })
     }
 
@@ -67,9 +61,4 @@ impl Probe {
             }),
         }
     }
-}
-
-mod url_error {
-    pub(crate) use alloy::transports::http::reqwest::Url;
-    pub(crate) type ParseError = <Url as std::str::FromStr>::Err;
 }

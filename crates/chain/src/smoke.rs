@@ -64,13 +64,9 @@ pub async fn run(
     let smoke = |reason: String| ChainError::Smoke { chain_id, reason };
     let signer = accounts::signer(mnemonic, 0)?;
     let from = signer.address();
-    let url = rpc_url.parse().map_err(|e| ChainError::Url {
-        url: rpc_url.into(),
-        reason: format!("{e}"),
-    })?;
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
+        .connect_client(crate::http::rpc_client(rpc_url)?);
 
     let work = async {
         let reported = provider
@@ -154,11 +150,7 @@ pub async fn run(
 
 /// Reads `number()` of the Counter at `counter`.
 pub async fn counter_value(rpc_url: &str, counter: Address) -> Result<U256, ChainError> {
-    let url = rpc_url.parse().map_err(|e| ChainError::Url {
-        url: rpc_url.into(),
-        reason: format!("{e}"),
-    })?;
-    let provider = ProviderBuilder::new().connect_http(url);
+    let provider = crate::http::provider(rpc_url)?;
     Counter::new(counter, provider)
         .number()
         .call()

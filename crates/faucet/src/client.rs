@@ -241,7 +241,10 @@ pub async fn wait_for_receipt(
         url: rpc_url.into(),
         reason: format!("{e}"),
     })?;
-    let provider: RootProvider = RootProvider::new_http(url);
+    let provider: RootProvider = RootProvider::new(alloy::rpc::client::RpcClient::new(
+        alloy::transports::http::Http::with_client(http()?, url),
+        false,
+    ));
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -112,19 +112,20 @@ async fn a_faucet_killed_mid_burst_settles_what_it_left_pending() {
     let port = free_port();
     let mut faucet = FaucetProcess::start(&key, &anvil.url(), &pg.url(), port).await;
 
-    // A burst; the faucet is killed as soon as the first claims are answered.
-    let addresses: Vec<Address> = (0..80)
+    // A burst; the faucet is killed as soon as the first transfers have gone out. The database
+    // connection that watches for them is open before the burst starts, and the burst is long
+    // enough (200 claims) that a loaded machine still kills it midway.
+    let (db, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let addresses: Vec<Address> = (0..200)
         .map(|_| PrivateKeySigner::random().address())
         .collect();
     let url = faucet.url.clone();
     let burst = futures::future::join_all(addresses.iter().map(|a| claim(&url, *a)));
     let killer = async {
-        let (db, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        // Kill once a few transfers have gone out.
-        for _ in 0..2000 {
+        for _ in 0..20_000 {
             let sent: i64 = db
                 .query_one(
                     "SELECT count(*) FROM faucet_claims WHERE tx_hash IS NOT NULL",
@@ -139,9 +140,8 @@ async fn a_faucet_killed_mid_burst_settles_what_it_left_pending() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::task::block_in_place(|| faucet.kill());
-        db
     };
-    let (answers, db) = tokio::join!(burst, killer);
+    let (answers, ()) = tokio::join!(burst, killer);
     let unanswered = answers.iter().filter(|a| a.is_none()).count();
     assert!(
         unanswered > 0,

@@ -21,6 +21,8 @@ pub(crate) struct Env {
     pub(crate) pg: TestPostgres,
     pub(crate) anvil: TestAnvil,
     pub(crate) signer: PrivateKeySigner,
+    /// Built once: each client loads the system's TLS roots.
+    provider: RootProvider,
 }
 
 pub(crate) fn init_tracing() {
@@ -46,10 +48,12 @@ impl Env {
         })
         .await
         .expect("start PostgreSQL and anvil");
+        let provider = RootProvider::new_http(anvil.url().parse().unwrap());
         let env = Self {
             pg,
             anvil,
             signer: PrivateKeySigner::random(),
+            provider,
         };
         env.set_balance(env.signer.address(), parse_ether("1000").unwrap())
             .await;
@@ -57,7 +61,7 @@ impl Env {
     }
 
     pub(crate) fn provider(&self) -> RootProvider {
-        RootProvider::new_http(self.anvil.url().parse().unwrap())
+        self.provider.clone()
     }
 
     pub(crate) async fn set_balance(&self, address: Address, wei: U256) {
