@@ -21,5 +21,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked
 fi
-echo "== fuzz (bounded; skipped without nightly and cargo-fuzz)"
+echo "== fuzz (5 s per target; cargo-fuzz installed when missing; FUZZ=0 skips)"
 scripts/fuzz.sh
