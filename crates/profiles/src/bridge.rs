@@ -1,5 +1,5 @@
 //! The lite bridge's services: `bridge-deploy`, a one-shot that deploys the OP contracts on the
-//! L1 and the predeploys on every L2 once all chains are up (and only checks on a warm `up`), and
+//! L1 and the predeploys on every L2 (and only checks on a warm `up`), and
 //! `relayer`, which relays deposits and L1-info updates and proposes outputs. Both are the opdev
 //! binary (`opdev serve bridge-deploy|relayer`); their keys reach them through the environment.
 //! The relayer serves `/metrics` and `/health` on its `http` port (service port `relayer`, 4004),
@@ -43,7 +43,7 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
         .clone()
         .unwrap_or_else(|| format!("contracts-bedrock-{}", CONTRACTS_BEDROCK.version).into());
     let record = record_path(inputs.root);
-    let mut deploy = ServiceSpec::one_shot(DEPLOY, Artifact::binary("opdev", &inputs.tools.opdev))
+    let deploy = ServiceSpec::one_shot(DEPLOY, Artifact::binary("opdev", &inputs.tools.opdev))
         .with_args(["serve", DEPLOY])
         .with_args(chain_args(config))
         .with_args(["--artifacts".to_owned(), contracts.display().to_string()])
@@ -59,10 +59,11 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
         ])
         .with_env("DEPLOYER_MNEMONIC", &config.mnemonic)
         .with_read_only(contracts)
-        .with_ready_timeout(Duration::from_secs(60));
-    for chain in config.chains() {
-        deploy = deploy.with_dependency(&chain.service);
-    }
+        .with_ready_timeout(Duration::from_secs(120));
+    // No dependency on the chains: the deployment needs them to answer RPC, not to have made a
+    // block, so it starts with them and waits for their RPC itself (`opdev serve bridge-deploy`
+    // waits up to 90 s for each chain id). Its work then overlaps the chains' first block time
+    // instead of following it.
     let relayer = ServiceSpec::daemon(RELAYER, Artifact::binary("opdev", &inputs.tools.opdev))
         .with_args(["serve", RELAYER])
         .with_args(chain_args(config))
@@ -99,7 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bridge_deploys_after_every_chain_and_the_relayer_after_the_deployment() {
+    fn the_bridge_deploys_beside_the_chains_and_the_relayer_after_the_deployment() {
         let specs = specs(Settings {
             l2: Some(2),
             ..Default::default()
@@ -107,7 +108,7 @@ mod tests {
         let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["bridge-deploy", "relayer"]);
         assert_eq!(specs[0].kind, ServiceKind::OneShot);
-        assert_eq!(specs[0].depends_on, ["l1", "l2-1", "l2-2"]);
+        assert!(specs[0].depends_on.is_empty());
         assert_eq!(specs[1].depends_on, ["bridge-deploy"]);
         assert!(
             specs[0]

@@ -3,7 +3,7 @@
 //! same devnet config), sends it, lays out every L2's predeploys, funds each portal and the
 //! proposer, and writes the record. Run again on a devnet that has all of it, it only checks.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use alloy::{
     primitives::U256,
@@ -11,6 +11,7 @@ use alloy::{
 };
 use anyhow::{Context, bail};
 use opdev_opstack::{Artifacts, Record, anvil::Chain, l1, l2};
+use opdev_spec::ChainEndpoint;
 
 /// `opdev serve bridge-deploy` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,6 +54,35 @@ fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
 }
 
+/// How long the deployment waits for a chain's RPC to answer.
+const CHAIN_WAIT: Duration = Duration::from_secs(90);
+
+/// Waits until the chain at `endpoint` answers `eth_chainId` with its id; fails at once on
+/// another id, and after `within` when it never answers.
+async fn wait_for_rpc(endpoint: &ChainEndpoint, within: Duration) -> anyhow::Result<()> {
+    let chain = Chain::connect(&endpoint.rpc_url, None)?;
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match chain.chain_id().await {
+            Ok(id) if id == endpoint.chain_id => return Ok(()),
+            Ok(id) => bail!(
+                "{} at {} answers chain id {id}, not {}",
+                endpoint.name,
+                endpoint.rpc_url,
+                endpoint.chain_id
+            ),
+            Err(e) if std::time::Instant::now() >= deadline => {
+                bail!(
+                    "{} did not answer within {} s: {e}",
+                    endpoint.name,
+                    within.as_secs()
+                )
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// Deploys what is missing and writes the record.
 pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
     let endpoints = opdev_spec::endpoint::parse_all(&args.chains)?;
@@ -67,6 +97,10 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
         .index(args.deployer_index)
         .and_then(|b| b.build())
         .context("derive the deployer from DEPLOYER_MNEMONIC")?;
+    // Started beside the chains, not after them: wait until each answers with its chain id.
+    for endpoint in &endpoints {
+        wait_for_rpc(endpoint, CHAIN_WAIT).await?;
+    }
     let l1 = Chain::connect(&l1_endpoint.rpc_url, None)?;
     let settings = l1::Settings {
         l2_chain_ids: l2_endpoints.iter().map(|c| c.chain_id).collect(),

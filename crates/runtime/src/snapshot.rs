@@ -6,10 +6,7 @@
 //! previous start is put back, so the service starts from that earlier state instead of not at
 //! all.
 
-use std::{
-    io::BufReader,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 /// Checks `file` before a start. Returns a note for the service's log when it had to repair it,
 /// and an error only when the file system refuses.
@@ -45,11 +42,12 @@ pub fn check(file: &Path) -> Result<Option<String>, String> {
     }
 }
 
-/// Whether `file` holds one complete JSON document; `None` when it does not exist.
+/// Whether `file` holds one complete JSON document; `None` when it does not exist. The file is
+/// read whole and parsed from memory: parsing through a reader took about 100 ms for an L1 state
+/// of 1.8 MB, on the path of every start.
 fn complete(file: &Path) -> Option<bool> {
-    let f = std::fs::File::open(file).ok()?;
-    let mut reader = BufReader::with_capacity(1 << 20, f);
-    let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_reader(&mut reader);
+    let bytes = std::fs::read(file).ok()?;
+    let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_slice(&bytes);
     Some(parsed.is_ok())
 }
 
