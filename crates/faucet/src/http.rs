@@ -436,14 +436,7 @@ async fn metrics(State(faucet): State<Shared>) -> Response {
     // Refresh the balances if the nodes answer quickly; a node that is down must not make the
     // scrape itself time out (the gauges keep their last reading).
     let _ = tokio::time::timeout(std::time::Duration::from_millis(300), balances(&faucet)).await;
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        faucet.metrics.render(),
-    )
-        .into_response()
+    opdev_http::openmetrics(faucet.metrics.render())
 }
 
 #[cfg(test)]

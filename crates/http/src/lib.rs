@@ -89,6 +89,18 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// A `/metrics` answer: `text` in the OpenMetrics text format, with its content type.
+pub fn openmetrics(text: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
 /// Whether a path is a machine route, answered in JSON even by a service with pages.
 pub fn is_machine_path(path: &str) -> bool {
     path == "/api"

@@ -2,13 +2,7 @@
 //! while at least one chain is indexing, 503 once every chain has stopped). Any other path or
 //! method is answered `{"error": CODE, "message": TEXT}` by `opdev_http::harden`.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::{StatusCode, header},
-    response::IntoResponse,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 
 use crate::{metrics::Metrics, status::Health, status::StatusCell};
 
@@ -35,13 +29,7 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+    opdev_http::openmetrics(state.metrics.encode())
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

@@ -2,43 +2,21 @@
 //! `anvil_setStorageAt`, `anvil_setBalance` and `evm_mine`, and the standard calls around them,
 //! each bounded in time and failing with the method and URL named.
 
-use std::{sync::OnceLock, time::Duration};
+use std::time::Duration;
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::client::RpcClient,
     rpc::json_rpc::{RpcRecv, RpcSend},
     rpc::types::{Block, EIP1186AccountProofResponse, Filter, Log, TransactionReceipt},
     signers::local::PrivateKeySigner,
-    transports::http::{Http, reqwest},
 };
 
 use crate::Error;
 
 /// Deadline of one call.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The HTTP client every [`Chain`] of the process shares: building one costs about 50 ms of CPU
-/// (the TLS backend's setup), paid once instead of per chain. Connections are not kept between
-/// requests (loopback connects cost microseconds, and a kept connection could outlive the
-/// runtime that opened it).
-fn http_client() -> Result<reqwest::Client, Error> {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(c) = CLIENT.get() {
-        return Ok(c.clone());
-    }
-    let built = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| Error::Rpc {
-            what: "build an HTTP client".into(),
-            url: String::new(),
-            reason: e.to_string(),
-        })?;
-    Ok(CLIENT.get_or_init(|| built).clone())
-}
 
 /// A chain reached over HTTP JSON-RPC, optionally with a key that signs what it sends.
 #[derive(Clone)]
@@ -56,12 +34,12 @@ impl std::fmt::Debug for Chain {
 impl Chain {
     /// The chain at `url`; with `signer`, transactions sent through it are signed by that key.
     pub fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<Self, Error> {
-        let parsed = url.parse().map_err(|e| Error::Rpc {
-            what: "parse the RPC URL".into(),
+        // On the process's shared HTTP client: building one costs ~50 ms of CPU (the TLS setup).
+        let client = opdev_chain::http::rpc_client(url).map_err(|e| Error::Rpc {
+            what: "open a JSON-RPC client".into(),
             url: url.into(),
-            reason: format!("{e}"),
+            reason: e.to_string(),
         })?;
-        let client = RpcClient::new(Http::with_client(http_client()?, parsed), true);
         let provider = match signer {
             Some(signer) => ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer))

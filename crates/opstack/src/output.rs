@@ -91,6 +91,30 @@ impl WithdrawalTransaction {
     }
 }
 
+#[cfg(test)]
+impl MessagePassed {
+    /// The event the passer emits for `w` (for tests that make logs).
+    pub(crate) fn of(w: &WithdrawalTransaction) -> Self {
+        Self {
+            nonce: w.nonce,
+            sender: w.sender,
+            target: w.target,
+            value: w.value,
+            gasLimit: w.gasLimit,
+            data: w.data.clone(),
+            withdrawalHash: w.hash(),
+        }
+    }
+
+    /// Its topics.
+    pub(crate) fn topics(&self) -> Vec<B256> {
+        self.encode_topics()
+            .into_iter()
+            .map(|t| B256::from(t.0))
+            .collect()
+    }
+}
+
 /// The topic that selects `MessagePassed` logs.
 pub fn message_passed_topic() -> B256 {
     MessagePassed::SIGNATURE_HASH
@@ -171,20 +195,8 @@ mod tests {
             U256::from(100_000),
             Bytes::from_static(&[1, 2, 3]),
         );
-        let event = MessagePassed {
-            nonce: w.nonce,
-            sender: w.sender,
-            target: w.target,
-            value: w.value,
-            gasLimit: w.gasLimit,
-            data: w.data.clone(),
-            withdrawalHash: w.hash(),
-        };
-        let topics: Vec<B256> = event
-            .encode_topics()
-            .into_iter()
-            .map(|t| B256::from(t.0))
-            .collect();
+        let event = MessagePassed::of(&w);
+        let topics = event.topics();
         assert_eq!(decode_withdrawal(&topics, &event.encode_data()).unwrap(), w);
         let bad = MessagePassed {
             withdrawalHash: B256::ZERO,

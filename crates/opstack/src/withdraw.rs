@@ -996,21 +996,8 @@ mod tests {
     #[test]
     fn receipts_decode_from_json_with_their_logs() {
         let w = sample();
-        let event = output::MessagePassed {
-            nonce: w.nonce,
-            sender: w.sender,
-            target: w.target,
-            value: w.value,
-            gasLimit: w.gasLimit,
-            data: w.data.clone(),
-            withdrawalHash: w.hash(),
-        };
-        use alloy::sol_types::SolEvent;
-        let topics: Vec<B256> = event
-            .encode_topics()
-            .into_iter()
-            .map(|t| B256::from(t.0))
-            .collect();
+        let event = output::MessagePassed::of(&w);
+        let topics = event.topics();
         let json = serde_json::json!({
             "transactionHash": B256::repeat_byte(9),
             "status": "0x1",

@@ -2,7 +2,7 @@
 //! `GET /health` (200 with the L2s it serves, as JSON, for as long as the relayer runs: the
 //! process ends when one of its loops fails).
 
-use axum::{Json, Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{Json, Router, extract::State, response::IntoResponse, routing::get};
 use serde::Serialize;
 
 use crate::metrics::Metrics;
@@ -30,13 +30,7 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+    opdev_http::openmetrics(state.metrics.encode())
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

@@ -21,7 +21,7 @@ use std::{
 use axum::{
     Json, Router,
     extract::State,
-    http::{StatusCode, header},
+    http::StatusCode,
     response::IntoResponse,
     routing::{get, post},
 };
@@ -442,13 +442,7 @@ pub async fn serve(args: ServeArgs, stop: CancellationToken) -> Result<(), Error
 }
 
 async fn metrics_handler(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+    opdev_http::openmetrics(state.metrics.encode())
 }
 
 async fn alerts_handler(

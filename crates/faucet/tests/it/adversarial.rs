@@ -7,10 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use tokio::{io::AsyncReadExt, net::TcpStream};
 
 use crate::common::{CHAIN_ID, Env, Faucet, http, limits, random_address, send};
 
@@ -122,27 +119,6 @@ async fn check(what: String, request: alloy::transports::http::reqwest::RequestB
     let body = response.text().await.unwrap_or_default();
     assert_harmless(&what, status, &content_type, &body);
     status
-}
-
-/// Sends raw bytes and reads until the server closes; the status, if any.
-async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> Option<u16> {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let _ = s.write_all(bytes).await;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
-            Err(_) => panic!(
-                "connection still open after 20 s: {:?}",
-                String::from_utf8_lossy(bytes)
-            ),
-        }
-    }
-    String::from_utf8_lossy(&got)
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
 }
 
 fn enc(s: &str) -> String {
@@ -303,7 +279,7 @@ async fn hostile_requests_get_4xx_and_change_nothing() {
         big_head.into_bytes(),
     ];
     for bytes in &raw_cases {
-        if let Some(status) = raw(faucet.addr(), bytes).await {
+        if let Some(status) = opdev_http::probe::raw(faucet.addr(), bytes).await.status {
             assert!(
                 status < 500,
                 "{:?}: {status}",
