@@ -104,7 +104,8 @@ pub(crate) enum ServeCommand {
     /// Relay deposits and L1-info updates to the L2s and propose outputs on the L1.
     Relayer(opdev_relayer::ServeArgs),
     /// Deploy the OP bridge's contracts on the L1 and the predeploys on the L2s (a one-shot
-    /// step of `up`; deploys nothing when they are there).
+    /// step of `up`, started with the chains: it waits up to 90 s for each to answer with its
+    /// chain id; deploys nothing when they are there).
     #[command(hide = true)]
     BridgeDeploy(opdev_relayer::DeployArgs),
     /// Top an account up on every chain (anvil_setBalance); a one-shot step of `up`.
