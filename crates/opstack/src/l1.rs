@@ -148,6 +148,33 @@ pub struct Settings {
     pub batcher: Address,
     /// The sequencer's block-signing key SystemConfig names.
     pub unsafe_block_signer: Address,
+    /// The full profile's operators, one per L2 in order: each chain then gets its own batcher
+    /// and sequencer in SystemConfig and its own `OutputGame`, which only its proposer may
+    /// create. Empty in the lite profile, where the fields above serve every chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<Operators>,
+}
+
+/// The accounts that run one full-profile L2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operators {
+    /// The only account that may create the chain's games (its op-proposer).
+    pub proposer: Address,
+    /// The account whose transactions to the batch inbox op-node derives from (op-batcher).
+    pub batcher: Address,
+    /// The sequencer's block-signing key (op-node's p2p sequencer key).
+    pub unsafe_block_signer: Address,
+}
+
+impl Settings {
+    /// The operators of the `index`-th L2.
+    pub fn operators_of(&self, index: usize) -> Operators {
+        self.operators.get(index).cloned().unwrap_or(Operators {
+            proposer: self.proposer,
+            batcher: self.batcher,
+            unsafe_block_signer: self.unsafe_block_signer,
+        })
+    }
 }
 
 /// The contracts of one L2 on the L1.
@@ -259,20 +286,41 @@ pub fn plan(
         let address = p.create(format!("implementation {name}"), input.into());
         implementations.insert((*name).to_owned(), address);
     }
-    let mut game =
+    let game_code =
         alloy::hex::decode(OUTPUT_GAME_BYTECODE_HEX.trim()).map_err(|e| Error::Decode {
             what: "contracts/OutputGame.bin",
             reason: e.to_string(),
         })?;
-    game.extend((GAME_TYPE, settings.proposer).abi_encode_params());
-    let game = p.create("implementation OutputGame".into(), game.into());
-    implementations.insert("OutputGame".into(), game);
+    let game_of = |proposer: Address| {
+        let mut input = game_code.clone();
+        input.extend((GAME_TYPE, proposer).abi_encode_params());
+        Bytes::from(input)
+    };
+    let shared_game = if settings.operators.is_empty() {
+        let game = p.create(
+            "implementation OutputGame".into(),
+            game_of(settings.proposer),
+        );
+        implementations.insert("OutputGame".into(), game);
+        Some(game)
+    } else {
+        None
+    };
 
     let proxy_admin_code = code.creation("ProxyAdmin")?;
     let proxy_code = code.creation("Proxy")?;
     let mut chains = Vec::new();
-    for &chain_id in &settings.l2_chain_ids {
+    for (index, &chain_id) in settings.l2_chain_ids.iter().enumerate() {
         let mut contracts = BTreeMap::new();
+        let game = match shared_game {
+            Some(game) => game,
+            None => {
+                let proposer = settings.operators_of(index).proposer;
+                let game = p.create(format!("chain {chain_id}: OutputGame"), game_of(proposer));
+                contracts.insert("OutputGame".to_owned(), game);
+                game
+            }
+        };
         let mut admin_input = proxy_admin_code.to_vec();
         admin_input.extend(deployer.abi_encode());
         let admin = p.create(format!("chain {chain_id}: ProxyAdmin"), admin_input.into());
@@ -288,7 +336,7 @@ pub fn plan(
             contracts,
         };
         for (name, implementation) in PROXIES {
-            let init = initialize(name, &c, deployer, chain_id, settings);
+            let init = initialize(name, &c, deployer, chain_id, &settings.operators_of(index));
             let input = IProxyAdmin::upgradeAndCallCall {
                 _proxy: c.get(name),
                 _implementation: implementations[*implementation],
@@ -333,7 +381,7 @@ fn initialize(
     c: &ChainContracts,
     owner: Address,
     chain_id: u64,
-    settings: &Settings,
+    operators: &Operators,
 ) -> Bytes {
     let superchain = c.get("SuperchainConfig");
     let system = c.get("SystemConfig");
@@ -348,9 +396,9 @@ fn initialize(
             _owner: owner,
             _basefeeScalar: BASE_FEE_SCALAR,
             _blobbasefeeScalar: BLOB_BASE_FEE_SCALAR,
-            _batcherHash: batcher_hash(settings.batcher),
+            _batcherHash: batcher_hash(operators.batcher),
             _gasLimit: L2_GAS_LIMIT,
-            _unsafeBlockSigner: settings.unsafe_block_signer,
+            _unsafeBlockSigner: operators.unsafe_block_signer,
             _config: ISystemConfig::ResourceConfig {
                 maxResourceLimit: 20_000_000,
                 elasticityMultiplier: 10,
@@ -540,6 +588,66 @@ mod tests {
             proposer: Address::repeat_byte(1),
             batcher: Address::repeat_byte(2),
             unsafe_block_signer: Address::repeat_byte(3),
+            operators: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn full_profile_chains_get_their_own_game_batcher_and_sequencer() {
+        let deployer = Address::repeat_byte(9);
+        let mut s = settings(2);
+        s.operators = (0..2u8)
+            .map(|i| Operators {
+                proposer: Address::repeat_byte(0x10 + i),
+                batcher: Address::repeat_byte(0x20 + i),
+                unsafe_block_signer: Address::repeat_byte(0x30 + i),
+            })
+            .collect();
+        let (steps, d) = plan(&Fake, deployer, 0, &s).unwrap();
+        assert!(!d.implementations.contains_key("OutputGame"));
+        for (i, chain) in d.chains.iter().enumerate() {
+            let game = chain.get("OutputGame");
+            let create = steps
+                .iter()
+                .enumerate()
+                .find(|(n, _)| deployer.create(*n as u64) == game)
+                .map(|(_, step)| step)
+                .unwrap();
+            let proposer = &create.input[create.input.len() - 20..];
+            assert_eq!(proposer, Address::repeat_byte(0x10 + i as u8).as_slice());
+            let system = steps
+                .iter()
+                .find(|st| {
+                    st.label
+                        == format!(
+                            "chain {}: upgrade and initialize SystemConfig",
+                            chain.chain_id
+                        )
+                })
+                .unwrap();
+            let call = IProxyAdmin::upgradeAndCallCall::abi_decode(&system.input).unwrap();
+            let init = ISystemConfig::initializeCall::abi_decode(&call._data).unwrap();
+            assert_eq!(
+                init._batcherHash,
+                batcher_hash(Address::repeat_byte(0x20 + i as u8))
+            );
+            assert_eq!(
+                init._unsafeBlockSigner,
+                Address::repeat_byte(0x30 + i as u8)
+            );
+            let register = steps
+                .iter()
+                .find(|st| {
+                    st.label
+                        == format!(
+                            "chain {}: register OutputGame with the factory",
+                            chain.chain_id
+                        )
+                })
+                .unwrap();
+            let call =
+                IDisputeGameFactory::setImplementationCall::abi_decode(&register.input).unwrap();
+            assert_eq!(call._impl, game);
         }
     }
 

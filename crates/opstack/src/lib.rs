@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 pub mod anvil;
 pub mod artifacts;
 pub mod deposit;
+pub mod genesis;
 pub mod l1;
 pub mod l2;
 pub mod output;

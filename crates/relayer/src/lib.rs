@@ -16,6 +16,7 @@ pub mod l1info;
 pub mod metrics;
 pub mod proposer;
 pub mod relay;
+pub mod rollup;
 
 pub use deploy::DeployArgs;
 pub use relay::ServeArgs;

@@ -106,6 +106,12 @@ async fn metrics_count_deposits_outputs_and_resends_against_real_chains() {
         proposer: proposer.address(),
         mnemonic: DEFAULT_MNEMONIC.into(),
         deployer_index: DEPLOYER_INDEX,
+        rollup: None,
+        anvil: None,
+        op_geth: None,
+        operators: Vec::new(),
+        fund: Vec::new(),
+        l2_block_time: 1,
     })
     .await
     .expect("bridge deployed");
