@@ -42,6 +42,34 @@ impl Probe {
             .await
     }
 
+    /// op-node's `optimism_syncStatus`: the rollup's heads (`unsafe_l2`, `safe_l2`,
+    /// `finalized_l2`, `head_l1`…), each an object with a `number`.
+    pub async fn sync_status(&self) -> Result<serde_json::Value, ChainError> {
+        self.call(
+            "optimism_syncStatus",
+            self.provider
+                .raw_request::<_, serde_json::Value>("optimism_syncStatus".into(), ()),
+        )
+        .await
+    }
+
+    /// The unsafe and safe L2 heads op-node reports, `None` while it has not read its engine's
+    /// heads yet (everything is 0 then, also on a restart of a chain that has blocks).
+    pub async fn rollup_heads(&self) -> Result<Option<(u64, u64)>, ChainError> {
+        let status = self.sync_status().await?;
+        let number = |key: &str| {
+            status[key]["number"]
+                .as_u64()
+                .ok_or_else(|| ChainError::Rpc {
+                    url: self.url.clone(),
+                    method: "optimism_syncStatus",
+                    reason: format!("no {key}.number in {status}"),
+                })
+        };
+        let (unsafe_head, safe) = (number("unsafe_l2")?, number("safe_l2")?);
+        Ok((unsafe_head > 0).then_some((unsafe_head, safe)))
+    }
+
     async fn call<T, E: std::fmt::Display>(
         &self,
         method: &'static str,

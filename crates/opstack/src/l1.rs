@@ -233,6 +233,18 @@ impl CodeSource for crate::Artifacts {
     }
 }
 
+/// The addresses a deployment from a fresh `deployer` (nonce 0) gives, without its code: what
+/// the full profile's services are told before the deployment runs.
+pub fn addresses(deployer: Address, settings: &Settings) -> Result<Deployment, Error> {
+    struct NoCode;
+    impl CodeSource for NoCode {
+        fn creation(&self, _: &str) -> Result<Bytes, Error> {
+            Ok(Bytes::new())
+        }
+    }
+    Ok(plan(&NoCode, deployer, 0, settings)?.1)
+}
+
 fn creation_gas(code: &Bytes) -> u64 {
     // 200 gas per byte of stored code (bounded by the creation code's length), calldata, and the
     // constructor's own work.
@@ -590,6 +602,15 @@ mod tests {
             unsafe_block_signer: Address::repeat_byte(3),
             operators: Vec::new(),
         }
+    }
+
+    #[test]
+    fn addresses_without_code_match_the_plan_from_nonce_zero() {
+        let deployer = Address::repeat_byte(9);
+        let (_, planned) = plan(&Fake, deployer, 0, &settings(2)).unwrap();
+        let bare = addresses(deployer, &settings(2)).unwrap();
+        assert_eq!(bare.chains, planned.chains);
+        assert_eq!(bare.implementations, planned.implementations);
     }
 
     #[test]

@@ -146,12 +146,13 @@ fn docker_tools(config: &DevnetConfig, opdev: &Path) -> Tools {
         prometheus,
         alertmanager,
         contracts: contracts_path(config),
+        op_stack: None,
     }
 }
 
 /// Where the bridge's contract package is or will be, when the devnet has a bridge.
 fn contracts_path(config: &DevnetConfig) -> Option<PathBuf> {
-    opdev_profiles::bridge::enabled(config)
+    opdev_profiles::bridge::has_contracts(config)
         .then(|| tools::contracts_bedrock_dir().ok())
         .flatten()
 }
@@ -277,9 +278,29 @@ pub fn plan_only(home: &Home, opts: &UpOptions) -> Result<(Plan, DevnetConfig), 
             prometheus,
             alertmanager,
             contracts: contracts_path(&config),
+            op_stack: None,
         }
     };
-    let secrets = secrets::preview(&devnet);
+    let mut tools = tools;
+    if config.profile == opdev_spec::Profile::Full {
+        // `--plan` builds nothing: it names the programs where `up` would take them.
+        let cache = tools::cache_dir()?;
+        let module = crate::opstack_go::GoModule::in_cache(&cache);
+        let path = |name: &str| {
+            config
+                .binaries
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| module.bin(name))
+        };
+        tools.op_stack = Some(opdev_profiles::full::OpStackTools {
+            op_geth: path("op-geth"),
+            op_node: path("op-node"),
+            op_batcher: path("op-batcher"),
+            op_proposer: path("op-proposer"),
+        });
+    }
+    let secrets = secrets::preview(&devnet, &config);
     let services = opdev_profiles::services(Inputs {
         config: &config,
         tools: &tools,
@@ -348,10 +369,20 @@ pub fn prepare(
             prometheus,
             alertmanager,
             contracts: None,
+            op_stack: None,
         }
     };
-    if opdev_profiles::bridge::enabled(&config) {
+    if opdev_profiles::bridge::has_contracts(&config) {
         tools.contracts = Some(tools::contracts_bedrock(&mut note)?);
+    }
+    if config.profile == opdev_spec::Profile::Full {
+        let programs = crate::opstack_go::op_stack(&config.binaries, &mut note)?;
+        tools.op_stack = Some(opdev_profiles::full::OpStackTools {
+            op_geth: programs.op_geth.path,
+            op_node: programs.op_node.path,
+            op_batcher: programs.op_batcher.path,
+            op_proposer: programs.op_proposer.path,
+        });
     }
     timings.push(("tools".to_owned(), t.elapsed()));
 
@@ -382,7 +413,7 @@ pub fn prepare(
     }
     timings.push(("ports".to_owned(), t.elapsed()));
 
-    let secrets = secrets::load_or_create(&devnet)?;
+    let secrets = secrets::load_or_create(&devnet, &config)?;
     let services = opdev_profiles::services(Inputs {
         config: &config,
         tools: &tools,

@@ -256,6 +256,7 @@ mod tests {
             prometheus: None,
             alertmanager: None,
             contracts: None,
+            op_stack: None,
         };
         let secrets = opdev_profiles::Secrets {
             dir: "/s".into(),
@@ -264,6 +265,8 @@ mod tests {
             faucet_address: "0xf".into(),
             proposer_key: "0x02".into(),
             proposer_address: "0xp".into(),
+            deployer_key: String::new(),
+            rollup: Vec::new(),
         };
         let inputs = opdev_profiles::Inputs {
             config: &config,

@@ -26,7 +26,13 @@ pub fn record_path(root: &std::path::Path) -> std::path::PathBuf {
     root.join("data").join(DEPLOY).join(RECORD)
 }
 
-/// Whether `config` runs the lite bridge.
+/// Whether the devnet of `config` has the bridge's contracts (the lite bridge, or the full
+/// profile, whose L2s always derive from their L1 contracts).
+pub fn has_contracts(config: &DevnetConfig) -> bool {
+    config.bridge || config.profile == Profile::Full
+}
+
+/// Whether `config` runs the lite bridge (its deployment step and relayer).
 pub fn enabled(config: &DevnetConfig) -> bool {
     config.bridge && config.profile == Profile::Lite
 }

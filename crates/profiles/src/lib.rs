@@ -10,6 +10,7 @@ use opdev_spec::{DevnetConfig, Profile, RuntimeKind, ServiceSpec};
 
 pub mod bridge;
 pub mod data;
+pub mod full;
 pub mod lite;
 pub mod monitoring;
 pub mod own;
@@ -29,6 +30,8 @@ pub struct Tools {
     pub alertmanager: Option<PathBuf>,
     /// The npm package `@eth-optimism/contracts-bedrock`, when the devnet has a bridge.
     pub contracts: Option<PathBuf>,
+    /// op-geth, op-node, op-batcher and op-proposer, for the full profile.
+    pub op_stack: Option<full::OpStackTools>,
 }
 
 /// Secrets generated for the devnet (kept 0600 in its `secrets/` folder).
@@ -46,6 +49,45 @@ pub struct Secrets {
     pub proposer_key: String,
     /// Address of the proposer (derived from the key by the orchestrator).
     pub proposer_address: String,
+    /// Private key of the full profile's contract deployer: an account of this devnet alone,
+    /// whose first transaction is the deployment, so the contracts land where
+    /// [`RollupAccounts::game_factory`] says.
+    pub deployer_key: String,
+    /// The full profile's operators, one per L2 in order (empty in the lite profile).
+    pub rollup: Vec<RollupAccounts>,
+}
+
+/// The accounts and secrets that run one full-profile L2 (keys as 0x hex, addresses derived by
+/// the orchestrator).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RollupAccounts {
+    /// op-batcher's key.
+    pub batcher_key: String,
+    /// Its address (SystemConfig's batcher).
+    pub batcher: String,
+    /// op-proposer's key.
+    pub proposer_key: String,
+    /// Its address (the only creator of the L2's games).
+    pub proposer: String,
+    /// op-node's sequencer (block-signing) key.
+    pub sequencer_key: String,
+    /// Its address (SystemConfig's unsafe block signer).
+    pub sequencer: String,
+    /// The Engine API's JWT secret file, shared by op-geth and op-node (0600).
+    pub jwt_file: PathBuf,
+    /// The L1 address of the L2's DisputeGameFactory, as the deployment will make it.
+    pub game_factory: String,
+}
+
+impl std::fmt::Debug for RollupAccounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RollupAccounts")
+            .field("batcher", &self.batcher)
+            .field("proposer", &self.proposer)
+            .field("sequencer", &self.sequencer)
+            .field("game_factory", &self.game_factory)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Secrets {
@@ -100,7 +142,10 @@ pub fn services(inputs: Inputs<'_>) -> Result<Vec<ServiceSpec>, ProfileError> {
     let config = inputs.config;
     let mut specs = match config.profile {
         Profile::Lite => lite::services(config, inputs.tools),
-        Profile::Full => return Err(ProfileError::Unavailable(Profile::Full)),
+        Profile::Full if inputs.tools.op_stack.is_none() => {
+            return Err(ProfileError::Unavailable(Profile::Full));
+        }
+        Profile::Full => full::services(inputs),
     };
     specs.extend(bridge::services(inputs));
     specs.extend(data::services(inputs));
@@ -187,7 +232,6 @@ pub fn masked_database_url(config: &DevnetConfig, secrets: &Secrets) -> Option<S
 
 #[cfg(test)]
 pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
-    let _ = config;
     (
         Tools {
             anvil: "/opt/anvil".into(),
@@ -196,6 +240,12 @@ pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
             prometheus: Some("/usr/bin/prometheus".into()),
             alertmanager: Some("/usr/bin/prometheus-alertmanager".into()),
             contracts: Some("/c/contracts-bedrock".into()),
+            op_stack: Some(full::OpStackTools {
+                op_geth: "/o/op-geth".into(),
+                op_node: "/o/op-node".into(),
+                op_batcher: "/o/op-batcher".into(),
+                op_proposer: "/o/op-proposer".into(),
+            }),
         },
         Secrets {
             dir: "/d/secrets".into(),
@@ -204,6 +254,19 @@ pub(crate) fn test_inputs(config: &DevnetConfig) -> (Tools, Secrets) {
             faucet_address: "0xfau".into(),
             proposer_key: "0x02".into(),
             proposer_address: "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF".into(),
+            deployer_key: "0xdeployerkey".into(),
+            rollup: (1..=config.l2.len())
+                .map(|i| RollupAccounts {
+                    batcher_key: format!("0xbatcherkey{i}"),
+                    batcher: format!("0xba{i}"),
+                    proposer_key: format!("0xproposerkey{i}"),
+                    proposer: format!("0xpr{i}"),
+                    sequencer_key: format!("0xsequencerkey{i}"),
+                    sequencer: format!("0xse{i}"),
+                    jwt_file: format!("/d/secrets/l2-{i}.jwt").into(),
+                    game_factory: format!("0xfa{i}"),
+                })
+                .collect(),
         },
     )
 }

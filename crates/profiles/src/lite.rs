@@ -28,7 +28,13 @@ pub fn services(config: &DevnetConfig, tools: &Tools) -> Vec<ServiceSpec> {
         .collect()
 }
 
-fn anvil(config: &DevnetConfig, tools: &Tools, chain: &ChainConfig, op: bool) -> ServiceSpec {
+/// The anvil of `chain`, in OP mode when `op`.
+pub(crate) fn anvil(
+    config: &DevnetConfig,
+    tools: &Tools,
+    chain: &ChainConfig,
+    op: bool,
+) -> ServiceSpec {
     let mut spec = ServiceSpec::daemon(&chain.service, Artifact::binary("anvil", &tools.anvil))
         .with_args(["--host", "{listen}", "--port"])
         .with_args([
@@ -107,6 +113,7 @@ mod tests {
             prometheus: None,
             alertmanager: None,
             contracts: None,
+            op_stack: None,
         }
     }
 

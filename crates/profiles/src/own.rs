@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use opdev_spec::{Artifact, ChainConfig, DevnetConfig, ServiceSpec, WaitFor};
+use opdev_spec::{Artifact, ChainConfig, DevnetConfig, Profile, ServiceSpec, WaitFor};
 
 use crate::{Inputs, data::POSTGRES, database_url};
 
@@ -69,12 +69,22 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
     }
     if config.faucet {
         let address = inputs.secrets.faucet_address.clone();
+        // anvil chains are topped up with `anvil_setBalance` at every `up`; the full profile's
+        // op-geth L2s hold the faucet's ETH from their genesis.
+        let funded: Vec<&ChainConfig> = match config.profile {
+            Profile::Lite => config.chains().collect(),
+            Profile::Full => vec![&config.l1],
+        };
         let mut fund = ServiceSpec::one_shot(
             "faucet-fund",
             Artifact::binary("opdev", &inputs.tools.opdev),
         )
         .with_args(["serve", "fund"])
-        .with_args(chain_args(config))
+        .with_args(
+            funded
+                .iter()
+                .flat_map(|c| ["--chain".to_owned(), c.endpoint().to_string()]),
+        )
         .with_args([
             "--address".to_owned(),
             address,
@@ -82,7 +92,7 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
             FAUCET_FUNDS_ETH.to_string(),
         ])
         .with_ready_timeout(Duration::from_secs(30));
-        for chain in config.chains() {
+        for chain in &funded {
             fund = fund.with_dependency(&chain.service);
         }
         specs.push(fund);

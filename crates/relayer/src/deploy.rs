@@ -38,6 +38,11 @@ pub struct DeployArgs {
     /// addresses are the same for the same devnet config.
     #[arg(long, env = "DEPLOYER_MNEMONIC", hide_env_values = true)]
     pub mnemonic: String,
+    /// The deployer's private key, instead of an account of the mnemonic (the full profile's
+    /// deployer is an account of the devnet alone, so its first transaction is the deployment
+    /// and the contracts land where op-proposer was told).
+    #[arg(long, env = "DEPLOYER_PRIVATE_KEY", hide_env_values = true)]
+    pub deployer_key: Option<String>,
     /// Which account of the mnemonic deploys (far from the dev accounts 0-9, whose nonces stay
     /// untouched).
     #[arg(long, default_value_t = DEPLOYER_INDEX)]
@@ -113,11 +118,14 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<()> {
     if l2_endpoints.is_empty() {
         bail!("--chain: at least one L2 is needed after the L1");
     }
-    let deployer: PrivateKeySigner = MnemonicBuilder::<English>::default()
-        .phrase(args.mnemonic.as_str())
-        .index(args.deployer_index)
-        .and_then(|b| b.build())
-        .context("derive the deployer from DEPLOYER_MNEMONIC")?;
+    let deployer: PrivateKeySigner = match &args.deployer_key {
+        Some(key) => key.parse().context("DEPLOYER_PRIVATE_KEY")?,
+        None => MnemonicBuilder::<English>::default()
+            .phrase(args.mnemonic.as_str())
+            .index(args.deployer_index)
+            .and_then(|b| b.build())
+            .context("derive the deployer from DEPLOYER_MNEMONIC")?,
+    };
     if let Some(dir) = &args.rollup {
         return rollup(&args, dir, &deployer, l1_endpoint, l2_endpoints).await;
     }
@@ -268,6 +276,14 @@ async fn rollup(
     }
     let artifacts = Artifacts::open(&args.artifacts, &args.artifacts_version)?;
     let nonce = l1.nonce(deployer.address()).await?;
+    if nonce != 0 {
+        bail!(
+            "the deployer {} has sent {nonce} transactions on the L1 already, so the contracts \
+             would not land where op-proposer was told (a devnet whose record was lost but whose \
+             L1 was kept): start it over with `opdev up --fresh`",
+            deployer.address()
+        );
+    }
     let (steps, deployment) = l1::plan(&artifacts, deployer.address(), nonce, &settings)?;
     let funded: Vec<_> = args
         .fund

@@ -98,6 +98,28 @@ async fn check(
                 Some(_) => Err(format!("head {head}")),
             }
         }
+        WaitFor::SafeHeadAdvancing { port: p } => {
+            let probe =
+                Probe::new(&format!("http://127.0.0.1:{}", port(p)?)).map_err(|e| e.to_string())?;
+            let Some((unsafe_head, safe)) =
+                probe.rollup_heads().await.map_err(|e| e.to_string())?
+            else {
+                return Err("the rollup node has not read its heads yet".into());
+            };
+            // The safe head must pass the unsafe head first seen: a block made after this start
+            // was batched, included on the L1 and derived back. (A restarted op-node also
+            // re-derives older batches at once, which proves less.)
+            match *baseline {
+                None => {
+                    *baseline = Some(unsafe_head);
+                    Err(format!("safe head {safe}, unsafe head {unsafe_head}"))
+                }
+                Some(first) if safe > first => Ok(true),
+                Some(first) => Err(format!(
+                    "safe head {safe}, waiting for it to pass {first} (unsafe head {unsafe_head})"
+                )),
+            }
+        }
         WaitFor::LogLine { contains } => match tokio::fs::read(log).await {
             // A rotation since the start makes the file shorter than `from`: read it all.
             Ok(bytes) => {

@@ -55,6 +55,23 @@ pub const DEFAULT_SERVICE_PORTS: &[(&str, u16)] = &[
     ("alertmanager", 9093),
 ];
 
+/// The ports each full-profile L2's rollup services listen on, by role; in
+/// [`DevnetConfig::service_ports`] under `{l2}-{role}` (`l2-1-node`…). The `i`-th L2's default is
+/// [`ROLLUP_PORT_BASE`] + 10·i + the role's index.
+pub const ROLLUP_PORT_ROLES: &[&str] = &[
+    "engine",
+    "geth-metrics",
+    "node",
+    "node-metrics",
+    "batcher",
+    "batcher-metrics",
+    "proposer",
+    "proposer-metrics",
+];
+
+/// See [`ROLLUP_PORT_ROLES`].
+pub const ROLLUP_PORT_BASE: u16 = 7300;
+
 /// anvil's standard test mnemonic, the default source of the prefunded dev accounts.
 pub const DEFAULT_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
@@ -94,7 +111,8 @@ pub enum Profile {
     /// anvil as L1 and as OP-mode L2s.
     #[default]
     Lite,
-    /// The real OP Stack: op-deployer, op-reth/op-geth, kona-node/op-node, batcher, proposer…
+    /// The real OP Stack: anvil as L1 with the Bedrock contracts, and per L2 op-geth, op-node
+    /// (sequencer), op-batcher and op-proposer built from the optimism Go module.
     Full,
 }
 
@@ -630,7 +648,58 @@ impl DevnetConfig {
             self.l2.iter_mut().for_each(|c| c.block_time = block_time);
         }
         self.apply_forks(settings)?;
+        self.set_rollup_ports();
         self.validate()
+    }
+
+    /// Gives every full-profile L2 its rollup ports (defaults where none is set yet), and drops
+    /// those of L2s or profiles that have none.
+    fn set_rollup_ports(&mut self) {
+        let wanted: Vec<(String, u16)> = if self.profile == Profile::Full {
+            self.l2
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l2)| {
+                    ROLLUP_PORT_ROLES.iter().enumerate().map(move |(k, role)| {
+                        (
+                            format!("{}-{role}", l2.service),
+                            ROLLUP_PORT_BASE + 10 * i as u16 + k as u16,
+                        )
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.service_ports.retain(|key, _| {
+            DEFAULT_SERVICE_PORTS.iter().any(|(s, _)| s == key)
+                || wanted.iter().any(|(w, _)| w == key)
+        });
+        for (key, port) in wanted {
+            self.service_ports.entry(key).or_insert(port);
+        }
+    }
+
+    /// The port of the rollup service `role` (one of [`ROLLUP_PORT_ROLES`]) of the L2 `l2`.
+    pub fn rollup_port(&self, l2: &str, role: &str) -> u16 {
+        self.service_port(&format!("{l2}-{role}"))
+    }
+
+    /// The rollup ports of this config, `({l2}-{role}, port)`.
+    fn rollup_ports(&self) -> Vec<(String, u16)> {
+        if self.profile != Profile::Full {
+            return Vec::new();
+        }
+        self.l2
+            .iter()
+            .flat_map(|l2| {
+                ROLLUP_PORT_ROLES.iter().map(move |role| {
+                    let key = format!("{}-{role}", l2.service);
+                    let port = self.service_port(&key);
+                    (key, port)
+                })
+            })
+            .collect()
     }
 
     /// Fork settings: `fork_url` and `fork_block_number` for the L1, `l2_fork_url` for L2s.
@@ -748,8 +817,11 @@ impl DevnetConfig {
                 format!("{} ({}) is also the L1's port", l2.port, l2.service),
             ));
         }
+        let rollup = self.rollup_ports();
         for (service, port) in &self.service_ports {
-            if !DEFAULT_SERVICE_PORTS.iter().any(|(s, _)| s == service) {
+            if !DEFAULT_SERVICE_PORTS.iter().any(|(s, _)| s == service)
+                && !rollup.iter().any(|(r, _)| r == service)
+            {
                 let known: Vec<&str> = DEFAULT_SERVICE_PORTS.iter().map(|(s, _)| *s).collect();
                 return Err(invalid(
                     "service_ports",
@@ -833,6 +905,38 @@ impl DevnetConfig {
         if self.state_interval == 0 {
             return Err(invalid("state_interval", "must be at least 1 second"));
         }
+        if self.profile == Profile::Full {
+            if !self.bridge {
+                return Err(invalid(
+                    "bridge",
+                    "the full profile's L2s derive from their L1 contracts: it always has the bridge (drop --no-bridge)",
+                ));
+            }
+            if let Some(chain) = self.l2.iter().find(|c| c.fork.is_some()) {
+                return Err(invalid(
+                    "l2_fork_url",
+                    format!(
+                        "{} runs op-geth from its own genesis in the full profile; fork the L1 only",
+                        chain.service
+                    ),
+                ));
+            }
+            if let Some(chain) = self.l2.iter().find(|c| c.block_time == 0) {
+                return Err(invalid(
+                    "block_time",
+                    format!(
+                        "{}: op-node needs a block time of at least 1 second",
+                        chain.service
+                    ),
+                ));
+            }
+            if self.l1.block_time == 0 {
+                return Err(invalid(
+                    "l1_block_time",
+                    "the full profile's L1 must make blocks on its own (op-node and the batcher wait for them)",
+                ));
+            }
+        }
         let words = self.mnemonic.split(' ').count();
         if ![12, 15, 18, 21, 24].contains(&words) {
             return Err(invalid(
@@ -864,7 +968,8 @@ impl DevnetConfig {
                 "faucet" => self.faucet,
                 "explorer" => self.indexer,
                 "exporter" | "prometheus" | "alertmanager" => self.monitoring,
-                // The lite bridge's relayer (crates/profiles/src/bridge.rs).
+                // The lite bridge's relayer (crates/profiles/src/bridge.rs); the full profile's
+                // op-node derives deposits and op-proposer proposes.
                 "relayer" => self.bridge && self.profile == Profile::Lite,
                 _ => false,
             })
@@ -885,6 +990,7 @@ impl DevnetConfig {
                 .into_iter()
                 .map(|s| (s.to_owned(), self.service_port(s))),
         );
+        out.extend(self.rollup_ports());
         out
     }
 
@@ -964,6 +1070,7 @@ impl DevnetConfig {
                 .entry((*service).to_owned())
                 .or_insert(*port);
         }
+        config.set_rollup_ports();
         config.validate()?;
         Ok(config)
     }

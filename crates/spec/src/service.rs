@@ -174,6 +174,12 @@ impl ServiceSpec {
         self
     }
 
+    /// Sets how long a stop waits after the stop signal before SIGKILL.
+    pub fn with_stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
+        self
+    }
+
     /// Sets the signal that starts a graceful stop.
     pub fn with_stop_signal(mut self, signal: StopSignal) -> Self {
         self.stop_signal = signal;
@@ -297,6 +303,13 @@ pub enum WaitFor {
         /// Name of the port in [`ServiceSpec::ports`].
         port: String,
     },
+    /// The rollup node behind the named JSON-RPC port (op-node's `optimism_syncStatus`) reports
+    /// a safe L2 head above the unsafe head it first reported: a block made after the start was
+    /// batched, included on the L1 and derived back.
+    SafeHeadAdvancing {
+        /// Name of the port in [`ServiceSpec::ports`].
+        port: String,
+    },
     /// A line containing this text appears in the service's output.
     LogLine {
         /// Text to look for.
@@ -315,6 +328,9 @@ impl fmt::Display for WaitFor {
                 write!(f, "RPC on port {port} answers with chain id {chain_id}")
             }
             Self::BlocksAdvancing { port } => write!(f, "blocks advance on port {port}"),
+            Self::SafeHeadAdvancing { port } => {
+                write!(f, "the safe L2 head advances on port {port}")
+            }
             Self::LogLine { contains } => write!(f, "log line containing {contains:?}"),
             Self::Exit => f.write_str("exits with code 0"),
         }

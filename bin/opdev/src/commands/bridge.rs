@@ -15,7 +15,7 @@ mod transfer;
 
 /// The bridge record of the devnet in `root`, when it has a bridge that was deployed.
 pub(crate) fn record(config: &DevnetConfig, root: &Path) -> Option<Record> {
-    if !opdev_profiles::bridge::enabled(config) {
+    if !opdev_profiles::bridge::has_contracts(config) {
         return None;
     }
     Record::read(&opdev_profiles::bridge::record_path(root)).ok()
@@ -33,7 +33,7 @@ pub(crate) fn addresses_json(addresses: &BTreeMap<String, Address>) -> Value {
 
 /// The `bridge` object of `status --json`.
 pub(crate) fn summary_json(config: &DevnetConfig, root: &Path, relayer: Option<&str>) -> Value {
-    if !opdev_profiles::bridge::enabled(config) {
+    if !opdev_profiles::bridge::has_contracts(config) {
         return Value::Null;
     }
     let record = record(config, root);
@@ -74,7 +74,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: BridgeArgs) -> Result<(), Error> {
 
 fn addresses(ctx: &Ctx<'_>) -> Result<(), Error> {
     let (devnet, config) = ctx.existing()?;
-    if !opdev_profiles::bridge::enabled(&config) {
+    if !opdev_profiles::bridge::has_contracts(&config) {
         return Err(Error::usage(
             format!("devnet '{}' has no bridge", config.name),
             "create it with the bridge: `opdev up --fresh --bridge true`",

@@ -129,7 +129,7 @@ fn chain_vars(chain: &ChainConfig) -> Vec<Var> {
 
 /// `DATABASE_URL` with the password, when the devnet has a database.
 fn database_vars(devnet: &DevnetDir, config: &DevnetConfig) -> Vec<Var> {
-    let secrets = opdev_orchestrator::secrets::preview(devnet);
+    let secrets = opdev_orchestrator::secrets::preview(devnet, config);
     opdev_profiles::database_url(config, &secrets)
         .map(|url| var("DATABASE_URL", url))
         .into_iter()

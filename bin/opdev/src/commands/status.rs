@@ -46,7 +46,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         Vec::new()
     };
     let container_of = |name: &str| containers.iter().find(|c| c.service == name);
-    let secrets = opdev_orchestrator::secrets::preview(&devnet);
+    let secrets = opdev_orchestrator::secrets::preview(&devnet, &config);
     let state_of = |name: &str| {
         services
             .iter()

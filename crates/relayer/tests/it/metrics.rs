@@ -106,6 +106,7 @@ async fn metrics_count_deposits_outputs_and_resends_against_real_chains() {
         proposer: proposer.address(),
         mnemonic: DEFAULT_MNEMONIC.into(),
         deployer_index: DEPLOYER_INDEX,
+        deployer_key: None,
         rollup: None,
         anvil: None,
         op_geth: None,

@@ -46,7 +46,7 @@ impl Bridge {
     /// The devnet of `ctx`; errors when it has no bridge or does not run.
     fn open(ctx: &Ctx<'_>) -> Result<Self, Error> {
         let (devnet, config) = ctx.existing()?;
-        if !opdev_profiles::bridge::enabled(&config) {
+        if !opdev_profiles::bridge::has_contracts(&config) {
             return Err(Error::usage(
                 format!("devnet '{}' has no bridge", config.name),
                 "create it with the bridge: `opdev up --fresh --bridge true`",
