@@ -276,6 +276,9 @@ fn l2(
     .with_args(["--max-channel-duration", "1", "--num-confirmations", "1"])
     .with_args(["--poll-interval", "1s", "--sub-safety-margin", "4"])
     .with_args(["--txmgr.receipt-query-interval", "1s"])
+    // A transaction the L1 lost (an L1 restarted from its last saved state drops its pool) is
+    // sent again after 5 s, not upstream's 48.
+    .with_args(["--resubmission-timeout", "5s"])
     .with_args(["--rpc.addr", "{listen}", "--rpc.port"])
     .with_args([port("batcher").to_string()])
     .with_args([

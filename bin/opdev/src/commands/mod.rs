@@ -22,6 +22,7 @@ mod list;
 mod logs;
 mod purge;
 mod restart;
+mod rollup;
 mod serve;
 mod smoke;
 mod status;

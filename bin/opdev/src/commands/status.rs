@@ -92,6 +92,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
     } else {
         None
     };
+    let rollup = if running {
+        super::rollup::status(&config, &secrets.rollup).await
+    } else {
+        Vec::new()
+    };
     let printer = ctx.printer;
     if printer.is_json() {
         printer.json(&json!({
@@ -113,6 +118,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                 .collect::<Vec<_>>(),
             "endpoints": with_saved(endpoints_json(&config, devnet.root(), heads.as_deref()), &saved),
             "bridge": super::bridge::summary_json(&config, devnet.root(), state_of("relayer")),
+            "rollup": (config.profile == opdev_spec::Profile::Full).then_some(&rollup),
             "database": database,
             "indexer": indexer,
             "faucet": faucet,
@@ -180,9 +186,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
                 .and_then(|h| h[i])
                 .map(|h| h.to_string())
                 .unwrap_or_else(|| "-".into());
-            let saved = saved[i]
-                .map(|age| format!("{} ago", humantime::format_duration(age)))
-                .unwrap_or_else(|| "never".into());
+            let saved = match saved[i] {
+                Some(age) => format!("{} ago", humantime::format_duration(age)),
+                // op-geth commits every block to its database as it makes it.
+                None if i > 0 && config.profile == opdev_spec::Profile::Full => {
+                    "every block".into()
+                }
+                None => "never".into(),
+            };
             vec![
                 c.service.clone(),
                 c.chain_id.to_string(),
@@ -193,6 +204,34 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
         })
         .collect();
     printer.table(&["chain", "id", "rpc", "head", "state saved"], &rows);
+    if !rollup.is_empty() {
+        printer.line("");
+        let number = |v: &Value| v.as_u64().map_or_else(|| "-".into(), |n| n.to_string());
+        let rows: Vec<Vec<String>> = rollup
+            .iter()
+            .map(|r| {
+                vec![
+                    r["l2"].as_str().unwrap_or_default().to_owned(),
+                    number(&r["unsafe"]),
+                    number(&r["safe"]),
+                    number(&r["finalized"]),
+                    super::rollup::describe_tx(&r["batcher"]["last_l1_tx"]),
+                    super::rollup::describe_tx(&r["proposer"]["last_l1_tx"]),
+                ]
+            })
+            .collect();
+        printer.table(
+            &[
+                "rollup",
+                "unsafe",
+                "safe",
+                "finalized",
+                "batcher's last tx",
+                "proposer's last tx",
+            ],
+            &rows,
+        );
+    }
     if let Some(db) = &database {
         printer.line(format!(
             "\ndatabase: {}",
@@ -252,11 +291,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<(), Error> {
 }
 
 /// How long ago each chain (L1 first) last saved its state: the age of its state file, to the
-/// second; `None` when it has never saved.
+/// second; `None` when it has never saved (op-geth writes every block to disk: none).
 fn saved_ages(devnet: &DevnetDir, config: &DevnetConfig) -> Vec<Option<Duration>> {
     config
         .chains()
         .map(|c| {
+            if config.profile == opdev_spec::Profile::Full && c.service != config.l1.service {
+                return None;
+            }
             let file = devnet
                 .data_dir()
                 .join(&c.service)

@@ -313,14 +313,14 @@ async fn a_devnet_without_bridge_or_without_devnet_is_named() {
 }
 
 /// GET `url`: the status and the body.
-async fn get(url: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str) -> (u16, String) {
     let r = alloy::transports::http::reqwest::get(url).await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// The explorer's JSON of transaction `tx` of chain `chain`, once `ready` holds of it (the
 /// indexer follows the chains a block or so behind).
-async fn explorer_tx(
+pub(crate) async fn explorer_tx(
     explorer: &str,
     chain: u64,
     tx: &str,

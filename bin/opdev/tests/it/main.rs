@@ -7,6 +7,7 @@ mod docker;
 mod errors;
 mod faucet_crash;
 mod file_modes;
+mod full;
 mod indexer;
 mod lifecycle;
 mod monitoring;

@@ -22,7 +22,7 @@ use crate::support::{self, Env, eventually};
 const VIEM: &str = "viem@2.57.20";
 
 /// Dev accounts of anvil's test mnemonic.
-const KEYS: [&str; 4] = [
+pub(crate) const KEYS: [&str; 4] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
@@ -186,7 +186,7 @@ fn portal_deposit(to: Address, value: U256) -> Vec<u8> {
 }
 
 /// Runs the viem script with `env` vars; returns its JSON lines.
-fn viem(status: &Value, key: &str, vars: &[(&str, String)]) -> Vec<Value> {
+pub(crate) fn viem(status: &Value, key: &str, vars: &[(&str, String)]) -> Vec<Value> {
     let dir = opdev_test_utils::target_dir().join("viem-bridge");
     opdev_test_utils::npm_package(&dir, VIEM);
     let script = dir.join("bridge.mjs");
@@ -213,7 +213,7 @@ fn viem(status: &Value, key: &str, vars: &[(&str, String)]) -> Vec<Value> {
         .collect()
 }
 
-fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+pub(crate) fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
     lines
         .iter()
         .find(|l| l["step"] == name)

@@ -15,7 +15,7 @@ use opdev_opstack::{
     withdraw::{self, Game, Initiated, PrivateKeySigner, Proof, Receipt, WithdrawalState},
 };
 use opdev_orchestrator::{Error, ExitCode, client};
-use opdev_spec::{ChainConfig, DevnetConfig};
+use opdev_spec::{ChainConfig, DevnetConfig, Profile};
 use serde_json::{Value, json};
 
 use crate::{
@@ -183,7 +183,7 @@ fn rpc(e: opdev_opstack::Error) -> Error {
     Error::Reported {
         message: format!("bridge: {e}"),
         hint: Some(
-            "`opdev status` shows whether the chains run; `opdev logs relayer` shows the bridge's log"
+            "`opdev status` shows whether the chains run; `opdev logs` shows the services' logs"
                 .into(),
         ),
         code: ExitCode::Internal,
@@ -331,10 +331,10 @@ pub(crate) async fn deposit(ctx: &Ctx<'_>, args: BridgeDepositArgs) -> Result<()
             ),
         );
     } else {
-        printer.progress(format!(
-            "waiting for the relayer to include it on {}",
-            chain.service
-        ));
+        printer.progress(match bridge.config.profile {
+            Profile::Full => format!("waiting for {}'s op-node to derive it", chain.service),
+            Profile::Lite => format!("waiting for the relayer to include it on {}", chain.service),
+        });
         let deadline = RELAY_DEADLINE
             + Duration::from_secs(
                 bridge.config.deposit_confirmations * l1_config.block_time.max(1) * 2,
@@ -351,9 +351,13 @@ pub(crate) async fn deposit(ctx: &Ctx<'_>, args: BridgeDepositArgs) -> Result<()
                         chain.service,
                         deadline.as_secs()
                     ),
-                    hint: Some(
-                        "the relayer relays deposits: `opdev logs relayer` shows its log; `opdev bridge status` the deposit's state".into(),
-                    ),
+                    hint: Some(match bridge.config.profile {
+                        Profile::Full => format!(
+                            "op-node derives deposits from the L1: `opdev logs {}` shows its log; `opdev bridge status` the deposit's state",
+                            opdev_profiles::full::service_name(&chain.service, opdev_profiles::full::NODE)
+                        ),
+                        Profile::Lite => "the relayer relays deposits: `opdev logs relayer` shows its log; `opdev bridge status` the deposit's state".into(),
+                    }),
                     code: ExitCode::NotReady,
                     details: Vec::new(),
                 });
@@ -541,6 +545,7 @@ pub(crate) async fn withdraw(ctx: &Ctx<'_>, args: BridgeWithdrawArgs) -> Result<
             l1: &l1,
             l2: &l2,
             l2_name: &chain.service,
+            profile: bridge.config.profile,
             portal,
             factory,
             game_type,
@@ -574,6 +579,7 @@ struct Finish<'a> {
     l1: &'a Chain,
     l2: &'a Chain,
     l2_name: &'a str,
+    profile: Profile,
     portal: Address,
     factory: Address,
     game_type: u32,
@@ -832,9 +838,13 @@ impl Finish<'_> {
                         GAME_DEADLINE.as_secs(),
                         problem.map(|p| format!(" (last: {p})")).unwrap_or_default()
                     ),
-                    hint: Some(
-                        "the relayer proposes an output every few seconds: `opdev logs relayer` shows its log".into(),
-                    ),
+                    hint: Some(match self.profile {
+                        Profile::Full => format!(
+                            "op-proposer proposes an output every few seconds: `opdev logs {}` shows its log",
+                            opdev_profiles::full::service_name(self.l2_name, opdev_profiles::full::PROPOSER)
+                        ),
+                        Profile::Lite => "the relayer proposes an output every few seconds: `opdev logs relayer` shows its log".into(),
+                    }),
                     code: ExitCode::NotReady,
                     details: Vec::new(),
                 });
