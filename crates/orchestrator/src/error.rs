@@ -252,6 +252,11 @@ impl Error {
             Self::NotRunning(name) => format!("start it with `opdev up --name {name}`"),
             Self::NeedsFresh { .. } => "add --fresh to start new chains (their state is deleted), or use another --name".into(),
             Self::PortInUse { .. } => "stop what uses it, choose other ports (--l1-port, --l2-port), or pass --ports auto".into(),
+            Self::Binary { what, reason, .. } if reason.starts_with("it is not") => format!(
+                "give the {} itself (built from github.com/ethereum-optimism/optimism {}), or leave that --binary out and opdev builds it",
+                what,
+                opdev_spec::versions::OPTIMISM.version
+            ),
             Self::Binary { .. } => "give the path of an existing executable file".into(),
             Self::ToolMissing { tool, .. } if tool == "anvil" => "install Node.js and npm (opdev then installs anvil itself), put Foundry's anvil on PATH, or pass --anvil-bin PATH".into(),
             Self::ToolMissing { tool, .. } if tool == "go" => format!("install Go {}.{} or newer (https://go.dev/dl/) and opdev builds them once into its cache, or give them: {}", crate::opstack_go::MIN_GO.0, crate::opstack_go::MIN_GO.1, crate::opstack_go::BINARY_FLAGS),

@@ -87,9 +87,17 @@ fn resolve_config(devnet: &DevnetDir, opts: &UpOptions) -> Result<DevnetConfig, 
         next.apply(&opts.settings)?;
         let changed = saved.identity_changes(&next);
         if !changed.is_empty() && !opts.fresh {
+            let keys = changed
+                .iter()
+                .map(|key| match *key {
+                    // Say which way: the chains of one profile cannot become the other's.
+                    "profile" => format!("profile ({}, not {})", saved.profile, next.profile),
+                    other => other.to_owned(),
+                })
+                .collect::<Vec<_>>();
             return Err(Error::NeedsFresh {
                 name: next.name.clone(),
-                keys: changed.join(", "),
+                keys: keys.join(", "),
             });
         }
         next
@@ -349,7 +357,10 @@ pub fn prepare(
 
     let t = Instant::now();
     for (service, binary) in &config.binaries {
-        tools::check_executable(&format!("binary of {service}"), binary)?;
+        match opdev_profiles::full::tool_of(&config, service) {
+            Some(program) => crate::opstack_go::check_program(program, binary)?,
+            None => tools::check_executable(&format!("binary of {service}"), binary)?,
+        }
     }
     let mut tools = if config.runtime == RuntimeKind::Docker {
         docker_tools(&config, &opts.opdev)

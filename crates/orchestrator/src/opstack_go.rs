@@ -171,6 +171,70 @@ pub fn find_go() -> Option<PathBuf> {
     })
 }
 
+/// A flag only `program`'s `--help` lists: how a `--binary` of the wrong program is told apart.
+pub fn marker_flag(program: &str) -> Option<&'static str> {
+    Some(match program {
+        "op-geth" => "--rollup.sequencerhttp",
+        "op-node" => "--rollup.config",
+        "op-batcher" => "--max-channel-duration",
+        "op-proposer" => "--game-factory-address",
+        _ => return None,
+    })
+}
+
+/// Checks that `path` is an executable `program` (one of [`PROGRAMS`]): its `--help` (run with
+/// a 10 s limit) lists the program's [`marker_flag`].
+pub fn check_program(program: &str, path: &Path) -> Result<(), Error> {
+    check_executable(&format!("{program} binary"), path)?;
+    let Some(marker) = marker_flag(program) else {
+        return Ok(());
+    };
+    let err = |reason: String| Error::Binary {
+        what: format!("{program} binary"),
+        path: path.into(),
+        reason,
+    };
+    let mut child = Command::new(path)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| err(format!("it does not run: {e}")))?;
+    let (mut out, mut errs) = (child.stdout.take(), child.stderr.take());
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(out) = out.as_mut() {
+            let _ = std::io::Read::read_to_string(out, &mut text);
+        }
+        if let Some(errs) = errs.as_mut() {
+            let _ = std::io::Read::read_to_string(errs, &mut text);
+        }
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(err("its --help did not finish within 10 s".into()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let help = reader.join().unwrap_or_default();
+    if help.contains(marker) {
+        return Ok(());
+    }
+    let other = PROGRAMS
+        .iter()
+        .find(|p| p.name != program && marker_flag(p.name).is_some_and(|m| help.contains(m)))
+        .map(|p| format!(" (it looks like {})", p.name))
+        .unwrap_or_default();
+    Err(err(format!(
+        "it is not {program}: its --help does not list {marker}{other}"
+    )))
+}
+
 /// op-geth, op-node, op-batcher and op-proposer: each from the user's `--binary NAME=PATH` when
 /// given, else from opdev's cache, else built now with Go into the cache (under a lock, so
 /// parallel `up`s build once). `note` hears what is built where and how far it got.
@@ -181,7 +245,7 @@ pub fn op_stack(
     let mut found = BTreeMap::new();
     for program in PROGRAMS {
         if let Some(path) = user.get(program.name) {
-            check_executable(&format!("{} binary", program.name), path)?;
+            check_program(program.name, path)?;
             found.insert(
                 program.name,
                 Resolved {

@@ -48,6 +48,28 @@ pub fn service_name(l2: &str, role: &str) -> String {
     format!("{l2}-{role}")
 }
 
+/// The program a full-profile service runs (`l2-1` → op-geth, `l2-1-node` → op-node…), for
+/// checking a `--binary` given by service name.
+pub fn tool_of(config: &opdev_spec::DevnetConfig, service: &str) -> Option<&'static str> {
+    if config.profile != opdev_spec::Profile::Full {
+        return None;
+    }
+    config.l2.iter().find_map(|c| {
+        let name = c.service.as_str();
+        if service == name {
+            return Some("op-geth");
+        }
+        [
+            (NODE, "op-node"),
+            (BATCHER, "op-batcher"),
+            (PROPOSER, "op-proposer"),
+        ]
+        .into_iter()
+        .find(|(role, _)| service == service_name(name, role))
+        .map(|(_, tool)| tool)
+    })
+}
+
 /// The programs of the full profile, each found or built by the orchestrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpStackTools {

@@ -346,3 +346,116 @@ fn service_that_never_becomes_ready_is_named_and_stopped() {
         );
     }
 }
+
+/// The full profile's bad inputs that need no chain: a `--binary` of the wrong program (checked
+/// by its `--help`), and a profile switch on an existing devnet without `--fresh`.
+#[test]
+fn full_profile_refuses_the_wrong_program_and_a_profile_switch() {
+    let env = Env::new("fullbad");
+    let dir = tempfile::tempdir().unwrap();
+    let other = script(
+        dir.path(),
+        "op-node",
+        "echo '  --max-channel-duration value   the batcher flag'",
+    );
+    let out = env.run(&[
+        "up",
+        "--profile",
+        "full",
+        "--ports",
+        "auto",
+        "--binary",
+        &format!("op-node={}", other.display()),
+    ]);
+    fails(
+        &out,
+        7,
+        &["op-node", "it is not op-node", "looks like op-batcher"],
+    );
+    assert!(
+        stderr(&out).contains("leave that --binary out"),
+        "{}",
+        text(&out)
+    );
+    nothing_left(&env);
+    let out = env.run(&[
+        "up",
+        "--profile",
+        "full",
+        "--ports",
+        "auto",
+        "--binary",
+        "l2-1-batcher=/bin/true",
+    ]);
+    fails(&out, 7, &["op-batcher binary", "/bin/true"]);
+    nothing_left(&env);
+
+    env.ok(&[
+        "up",
+        "-q",
+        "--ports",
+        "auto",
+        "--no-indexer",
+        "--no-faucet",
+        "--no-monitoring",
+    ]);
+    env.ok(&["down", "-q"]);
+    let out = env.run(&["up", "--profile", "full"]);
+    fails(&out, 2, &["profile (lite, not full)", "new chain"]);
+    assert!(stderr(&out).contains("--fresh"), "{}", text(&out));
+}
+
+/// An op-node whose safe head never moves (its batcher answers but posts nothing) fails `up`
+/// naming op-node with its last log lines, and nothing stays running.
+#[test]
+fn an_op_node_that_never_derives_a_safe_block_is_named_and_stopped() {
+    let env = Env::new("nosafe");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pids");
+    // A stand-in op-batcher: it passes the program check and listens on its RPC port, but never
+    // posts a batch.
+    let body = format!(
+        "if [ \"$1\" = --help ]; then echo '--max-channel-duration'; exit 0; fi\n\
+         echo $$ >> {}\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --rpc.port ] && port=$2; shift; done\n\
+         exec python3 -m http.server \"$port\" --bind 127.0.0.1",
+        pidfile.display()
+    );
+    let batcher = script(dir.path(), "op-batcher", &body);
+    let out = env.run(&[
+        "up",
+        "--profile",
+        "full",
+        "--ports",
+        "auto",
+        "--no-indexer",
+        "--no-faucet",
+        "--no-monitoring",
+        "--binary",
+        &format!("op-batcher={}", batcher.display()),
+    ]);
+    fails(
+        &out,
+        8,
+        &["l2-1-node", "did not become ready", "safe L2 head"],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("| ") && err.contains("lvl="),
+        "op-node's last log lines are shown: {}",
+        text(&out)
+    );
+    nothing_left(&env);
+    for pid in std::fs::read_to_string(&pidfile).unwrap().lines() {
+        assert!(!alive(pid.parse().unwrap()), "the batcher {pid} still runs");
+    }
+    let leftovers = std::process::Command::new("pgrep")
+        .args(["-f", &env.home.path().display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        leftovers.stdout.is_empty(),
+        "processes of the failed devnet still run: {}",
+        String::from_utf8_lossy(&leftovers.stdout)
+    );
+}
