@@ -408,7 +408,7 @@ fn full_profile_refuses_the_wrong_program_and_a_profile_switch() {
 /// An op-node whose safe head never moves (its batcher answers but posts nothing) fails `up`
 /// naming op-node with its last log lines, and nothing stays running.
 #[test]
-fn an_op_node_that_never_derives_a_safe_block_is_named_and_stopped() {
+fn full_profile_op_node_that_never_derives_a_safe_block_is_named_and_stopped() {
     let env = Env::new("nosafe");
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pids");
