@@ -263,6 +263,23 @@ async fn a_full_devnet_derives_bridges_survives_kills_and_resumes() {
     .await;
     assert!(proposed, "no recent proposal: {:#}", env.status()["rollup"]);
 
+    // Per-service operations: logs, restart, and deploy of a program of one's own (a copy of
+    // op-proposer) which the supervisor runs from then on.
+    let logs = crate::support::text(&env.ok(&["logs", "l2-1-node", "--tail", "5"]));
+    assert!(logs.contains("lvl="), "op-node's log: {logs}");
+    env.ok(&["restart", "l2-1-batcher"]);
+    assert_eq!(env.service("l2-1-batcher")["state"], "ready");
+    let built = env.service("l2-1-proposer")["binary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = env.home.path().join("my-op-proposer");
+    std::fs::copy(&built, &own).unwrap();
+    env.ok(&["deploy", "l2-1-proposer", "--binary", own.to_str().unwrap()]);
+    let deployed = env.service("l2-1-proposer");
+    assert_eq!(deployed["binary"], own.to_str().unwrap(), "{deployed}");
+    assert_eq!(deployed["state"], "ready");
+
     // down/up: heads at least where they were, the Counter intact, the safe head advancing.
     let before: Vec<u64> = rollup(&env)
         .iter()
