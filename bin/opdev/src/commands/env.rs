@@ -69,10 +69,32 @@ pub(crate) fn variables(
         var("ETH_RPC_URL", chain.rpc_url()),
     ];
     vars.extend(config.chains().flat_map(chain_vars));
+    vars.extend(rollup_vars(config));
     vars.extend(database_vars(devnet, config));
     vars.extend(service_vars(config));
     vars.extend(bridge_vars(devnet, config));
     vars
+}
+
+/// Full profile: each L2's op-node RPC (`L2_1_ROLLUP_RPC_URL`, for `optimism_syncStatus`,
+/// `optimism_outputAtBlock`…).
+fn rollup_vars(config: &DevnetConfig) -> Vec<Var> {
+    if config.profile != opdev_spec::Profile::Full {
+        return Vec::new();
+    }
+    config
+        .l2
+        .iter()
+        .map(|c| {
+            var(
+                format!("{}_ROLLUP_RPC_URL", env_name(&c.service)),
+                format!(
+                    "http://127.0.0.1:{}",
+                    config.rollup_port(&c.service, "node")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The bridge's contracts, once deployed: `L2_1_OPTIMISM_PORTAL`, `L2_1_L1_STANDARD_BRIDGE`… (each
