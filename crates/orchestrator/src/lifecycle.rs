@@ -362,32 +362,63 @@ pub fn prepare(
             None => tools::check_executable(&format!("binary of {service}"), binary)?,
         }
     }
-    let mut tools = if config.runtime == RuntimeKind::Docker {
-        docker_tools(&config, &opts.opdev)
-    } else {
-        let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
-        info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
-        let postgres = if config.runs_postgres() {
-            Some(tools::postgres_bin_dir()?)
-        } else {
-            None
-        };
-        let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
-        Tools {
-            anvil: anvil.path,
-            opdev: opts.opdev.clone(),
-            postgres,
-            prometheus,
-            alertmanager,
-            contracts: None,
-            op_stack: None,
+    // The full profile's Go programs build (minutes, the first time) while anvil and the
+    // contracts package install; their notes are passed on as they come.
+    let full = config.profile == opdev_spec::Profile::Full;
+    let (notes, heard) = std::sync::mpsc::channel::<String>();
+    let (tools, programs) = std::thread::scope(|scope| {
+        let build = full.then(|| {
+            let binaries = &config.binaries;
+            scope.spawn(move || {
+                crate::opstack_go::op_stack(binaries, |line: &str| {
+                    let _ = notes.send(line.to_owned());
+                })
+            })
+        });
+        let tools = (|| -> Result<Tools, Error> {
+            let mut tools = if config.runtime == RuntimeKind::Docker {
+                docker_tools(&config, &opts.opdev)
+            } else {
+                let anvil = tools::anvil(config.anvil_bin.as_deref(), &mut note)?;
+                info!(path = %anvil.path.display(), origin = ?anvil.origin, "anvil");
+                let postgres = if config.runs_postgres() {
+                    Some(tools::postgres_bin_dir()?)
+                } else {
+                    None
+                };
+                let (prometheus, alertmanager) = tools::monitoring(config.monitoring)?;
+                Tools {
+                    anvil: anvil.path,
+                    opdev: opts.opdev.clone(),
+                    postgres,
+                    prometheus,
+                    alertmanager,
+                    contracts: None,
+                    op_stack: None,
+                }
+            };
+            if opdev_profiles::bridge::has_contracts(&config) {
+                tools.contracts = Some(tools::contracts_bedrock(&mut note)?);
+            }
+            Ok(tools)
+        })();
+        // Notes of the build, until it ends (its thread drops the sender then).
+        while let Some(handle) = &build {
+            match heard.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(line) => note(&line),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !handle.is_finished() => {}
+                Err(_) => break,
+            }
         }
-    };
-    if opdev_profiles::bridge::has_contracts(&config) {
-        tools.contracts = Some(tools::contracts_bedrock(&mut note)?);
-    }
-    if config.profile == opdev_spec::Profile::Full {
-        let programs = crate::opstack_go::op_stack(&config.binaries, &mut note)?;
+        for line in heard.try_iter() {
+            note(&line);
+        }
+        let programs = build.map(|b| b.join().expect("the build thread does not panic"));
+        (tools, programs)
+    });
+    let mut tools = tools?;
+    if let Some(programs) = programs {
+        let programs = programs?;
         tools.op_stack = Some(opdev_profiles::full::OpStackTools {
             op_geth: programs.op_geth.path,
             op_node: programs.op_node.path,
