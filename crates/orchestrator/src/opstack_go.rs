@@ -840,6 +840,12 @@ mod tests {
         let err = op_stack(&user, |_| {}).unwrap_err();
         assert!(err.to_string().contains("not executable"), "{err}");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // An executable that is not op-node: its --help lacks op-node's own flag.
+        let err = op_stack(&user, |_| {}).unwrap_err();
+        assert!(err.to_string().contains("it is not op-node"), "{err}");
+        // A stand-in whose --help lists every program's flag passes as each of them.
+        let flags: Vec<&str> = PROGRAMS.iter().filter_map(|p| marker_flag(p.name)).collect();
+        std::fs::write(&file, format!("#!/bin/sh\necho '{}'\n", flags.join(" "))).unwrap();
         let user: BTreeMap<String, PathBuf> = PROGRAMS
             .iter()
             .map(|p| (p.name.to_owned(), file.clone()))
@@ -847,5 +853,25 @@ mod tests {
         let found = op_stack(&user, |_| panic!("nothing to build")).unwrap();
         assert_eq!(found.op_proposer.origin, Origin::User);
         assert_eq!(found.op_geth.path, file);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_macros, reason = "a skipped test says why")]
+    fn the_real_programs_pass_their_own_check_and_fail_each_others() {
+        let module = GoModule::in_cache(&crate::tools::cache_dir().unwrap());
+        if !PROGRAMS.iter().all(|p| module.bin(p.name).exists()) {
+            eprintln!("the OP Stack programs are not built on this machine: skipped");
+            return;
+        }
+        for program in PROGRAMS {
+            check_program(program.name, &module.bin(program.name)).unwrap();
+            for other in PROGRAMS.iter().filter(|o| o.name != program.name) {
+                let err = check_program(other.name, &module.bin(program.name)).unwrap_err();
+                assert!(
+                    err.to_string().contains(&format!("looks like {}", program.name)),
+                    "{err}"
+                );
+            }
+        }
     }
 }

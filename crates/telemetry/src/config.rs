@@ -1,5 +1,7 @@
 //! The devnet's monitoring settings and the files generated from them: `prometheus.yml` (scrape
-//! every opdev service, the lite bridge's relayer when the devnet has one, evaluate the rules, send alerts to Alertmanager), `alertmanager.yml` (every
+//! every opdev service, the lite bridge's relayer when the devnet has one, the OP Stack programs
+//! of each L2 of a full-profile devnet, evaluate the rules, send alerts to Alertmanager),
+//! `alertmanager.yml` (every
 //! alert to the exporter's `/alerts` log, and to the user's webhook when one is set) and Grafana's
 //! datasource provisioning file. Every function here is pure: settings in, file text out.
 //!
@@ -41,6 +43,111 @@ pub struct RelayerTarget {
     pub deposit_confirmations: u64,
     /// Seconds between two output proposals of one L2.
     pub proposal_interval: u64,
+}
+
+/// An OP Stack program of a full-profile L2. Prometheus scrapes each program type as one job
+/// ([`Program::job`]), one target per L2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Program {
+    /// op-geth, the L2's execution client.
+    OpGeth,
+    /// op-node: sequencer and derivation (the unsafe, safe and finalized L2 heads).
+    OpNode,
+    /// op-batcher: posts the L2's blocks to the L1 as batch transactions.
+    OpBatcher,
+    /// op-proposer: proposes the L2's outputs as dispute games on the L1.
+    OpProposer,
+}
+
+impl Program {
+    /// Every program, in the order of the scrape jobs.
+    pub const ALL: [Program; 4] = [
+        Program::OpGeth,
+        Program::OpNode,
+        Program::OpBatcher,
+        Program::OpProposer,
+    ];
+
+    /// The Prometheus job of this program type (`op-geth`, `op-node`, `op-batcher`,
+    /// `op-proposer`).
+    pub fn job(self) -> &'static str {
+        match self {
+            Program::OpGeth => "op-geth",
+            Program::OpNode => "op-node",
+            Program::OpBatcher => "op-batcher",
+            Program::OpProposer => "op-proposer",
+        }
+    }
+
+    /// The path of its metrics: op-geth serves them as go-ethereum does, the others at
+    /// `/metrics`.
+    pub fn metrics_path(self) -> &'static str {
+        match self {
+            Program::OpGeth => "/debug/metrics/prometheus",
+            _ => "/metrics",
+        }
+    }
+}
+
+/// One program of a full-profile L2 that Prometheus scrapes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramTarget {
+    /// Which program.
+    pub program: Program,
+    /// The devnet's service running it, e.g. `l2-1-node` (the `service` label, the name
+    /// `opdev logs` takes).
+    pub service: String,
+    /// `host:port` of its metrics server.
+    pub address: String,
+}
+
+/// A full-profile L2 (op-geth, op-node, op-batcher, op-proposer). Its programs' series carry the
+/// labels `chain` (the L2's service name), `chain_id` and `service`; its settings shape the
+/// `SafeHeadStalled` and `BatcherNotSubmitting` rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupTarget {
+    /// The L2's service name, e.g. `l2-1` (the `chain` label, as in the exporter's metrics).
+    pub chain: String,
+    /// Its chain id (the `chain_id` label).
+    pub chain_id: u64,
+    /// Seconds between two blocks of its L1: batches are posted and derived at that pace.
+    pub l1_block_time: u64,
+    /// Its programs to scrape.
+    pub programs: Vec<ProgramTarget>,
+}
+
+impl RollupTarget {
+    /// An L2 with no program to scrape yet.
+    pub fn new(chain: impl Into<String>, chain_id: u64, l1_block_time: u64) -> Self {
+        Self {
+            chain: chain.into(),
+            chain_id,
+            l1_block_time,
+            programs: Vec::new(),
+        }
+    }
+
+    /// Scrapes `program`, run by the devnet's service `service`, at `address` (`host:port`).
+    pub fn with_program(
+        mut self,
+        program: Program,
+        service: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
+        self.programs.push(ProgramTarget {
+            program,
+            service: service.into(),
+            address: address.into(),
+        });
+        self
+    }
+
+    /// The scrape target of `program`, when this L2 has one.
+    pub fn program(&self, program: Program) -> Option<&ProgramTarget> {
+        self.programs.iter().find(|p| p.program == program)
+    }
 }
 
 /// Alert thresholds. Durations become the rules' `for:` clauses and windows; tests shorten them.
@@ -86,6 +193,18 @@ pub struct Thresholds {
     /// `OutputsStalled`: `for:` clause.
     #[serde(with = "secs")]
     pub outputs_stalled_for: Duration,
+    /// `SafeHeadStalled`: L1 block times without a new safe L2 head (while the unsafe head is
+    /// ahead of it).
+    pub safe_head_stalled_blocks: u64,
+    /// `SafeHeadStalled`: `for:` clause.
+    #[serde(with = "secs")]
+    pub safe_head_stalled_for: Duration,
+    /// `BatcherNotSubmitting`: L1 block times without a batch transaction sent (while the L2
+    /// has blocks to batch).
+    pub batcher_idle_blocks: u64,
+    /// `BatcherNotSubmitting`: `for:` clause.
+    #[serde(with = "secs")]
+    pub batcher_idle_for: Duration,
 }
 
 impl Default for Thresholds {
@@ -106,6 +225,10 @@ impl Default for Thresholds {
             deposit_lag_for: Duration::from_secs(60),
             outputs_stalled_intervals: 5,
             outputs_stalled_for: Duration::ZERO,
+            safe_head_stalled_blocks: 10,
+            safe_head_stalled_for: Duration::ZERO,
+            batcher_idle_blocks: 10,
+            batcher_idle_for: Duration::ZERO,
         }
     }
 }
@@ -181,6 +304,10 @@ pub struct MonitoringConfig {
     /// bridge's alert rules).
     #[serde(default)]
     pub relayer: Option<RelayerTarget>,
+    /// The L2s of a full-profile devnet, whose OP Stack programs are scraped (one job per
+    /// program type) and watched by the rollup's alert rules.
+    #[serde(default)]
+    pub rollups: Vec<RollupTarget>,
     /// `host:port` of Alertmanager.
     pub alertmanager: String,
     /// Path of the rules file as `prometheus.yml` names it (relative paths are relative to
@@ -209,6 +336,7 @@ impl MonitoringConfig {
             exporter: exporter.into(),
             scrape_targets: Vec::new(),
             relayer: None,
+            rollups: Vec::new(),
             alertmanager: alertmanager.into(),
             rules_file: "alerts.yml".into(),
             user_webhook: None,
@@ -249,6 +377,12 @@ impl MonitoringConfig {
             deposit_confirmations,
             proposal_interval,
         });
+        self
+    }
+
+    /// Scrapes a full-profile L2's OP Stack programs and adds its rollup rules.
+    pub fn with_rollup(mut self, rollup: RollupTarget) -> Self {
+        self.rollups.push(rollup);
         self
     }
 
@@ -303,8 +437,9 @@ fn document(what: &str, value: &serde_json::Value) -> String {
     format!("# {what}, generated by opdev (JSON is YAML). Changes are overwritten.\n{body}\n")
 }
 
-/// `prometheus.yml`: the exporter, every scrape target and the relayer, the rules file,
-/// Alertmanager.
+/// `prometheus.yml`: the exporter, every scrape target, the relayer, the rollup's programs (one
+/// job per program type, one target per L2 labelled `chain`, `chain_id` and `service`), the
+/// rules file, Alertmanager.
 pub fn prometheus_yml(cfg: &MonitoringConfig) -> String {
     let interval = prom_duration(cfg.timing.scrape_interval);
     let mut scrape = vec![json!({
@@ -322,6 +457,30 @@ pub fn prometheus_yml(cfg: &MonitoringConfig) -> String {
             "job_name": RELAYER_JOB,
             "static_configs": [{ "targets": [relayer.address] }],
         }));
+    }
+    for program in Program::ALL {
+        let targets: Vec<_> = cfg
+            .rollups
+            .iter()
+            .filter_map(|l2| {
+                let target = l2.program(program)?;
+                Some(json!({
+                    "targets": [target.address],
+                    "labels": {
+                        "chain": l2.chain,
+                        "chain_id": l2.chain_id.to_string(),
+                        "service": target.service,
+                    },
+                }))
+            })
+            .collect();
+        if !targets.is_empty() {
+            scrape.push(json!({
+                "job_name": program.job(),
+                "metrics_path": program.metrics_path(),
+                "static_configs": targets,
+            }));
+        }
     }
     let doc = json!({
         "global": {
@@ -503,6 +662,69 @@ mod tests {
         );
     }
 
+    fn rollup(chain: &str, chain_id: u64, base: u16) -> RollupTarget {
+        let at = |k: u16| format!("127.0.0.1:{}", base + k);
+        RollupTarget::new(chain, chain_id, 1)
+            .with_program(Program::OpGeth, chain, at(1))
+            .with_program(Program::OpNode, format!("{chain}-node"), at(3))
+            .with_program(Program::OpBatcher, format!("{chain}-batcher"), at(5))
+            .with_program(Program::OpProposer, format!("{chain}-proposer"), at(7))
+    }
+
+    #[test]
+    fn prometheus_scrapes_each_rollup_program_type_as_one_job_labelled_per_l2() {
+        let full = cfg()
+            .with_rollup(rollup("l2-1", 901, 7300))
+            .with_rollup(rollup("l2-2", 902, 7310));
+        let doc = parse(&prometheus_yml(&full));
+        let scrape = doc["scrape_configs"].as_array().unwrap();
+        let jobs: Vec<_> = scrape
+            .iter()
+            .map(|j| j["job_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                EXPORTER_JOB,
+                "opdev-indexer",
+                "op-geth",
+                "op-node",
+                "op-batcher",
+                "op-proposer"
+            ]
+        );
+        let job = |name: &str| scrape.iter().find(|j| j["job_name"] == name).unwrap();
+        assert_eq!(job("op-geth")["metrics_path"], "/debug/metrics/prometheus");
+        assert_eq!(job("op-node")["metrics_path"], "/metrics");
+        assert_eq!(
+            job("op-node")["static_configs"],
+            json!([
+                {
+                    "targets": ["127.0.0.1:7303"],
+                    "labels": {"chain": "l2-1", "chain_id": "901", "service": "l2-1-node"},
+                },
+                {
+                    "targets": ["127.0.0.1:7313"],
+                    "labels": {"chain": "l2-2", "chain_id": "902", "service": "l2-2-node"},
+                },
+            ])
+        );
+        assert_eq!(
+            job("op-geth")["static_configs"][1]["labels"]["service"],
+            "l2-2"
+        );
+        // No relayer in the full profile, and no rollup job without rollups.
+        assert!(!jobs.contains(&RELAYER_JOB));
+        let lite = parse(&prometheus_yml(&cfg().with_relayer("127.0.0.1:4004", 0, 4)));
+        assert!(
+            lite["scrape_configs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|j| !j["job_name"].as_str().unwrap().starts_with("op-"))
+        );
+    }
+
     #[test]
     fn alertmanager_logs_to_the_exporter_and_optionally_a_user_webhook() {
         let doc = parse(&alertmanager_yml(&cfg()));
@@ -544,9 +766,26 @@ mod tests {
     fn settings_round_trip_through_json() {
         let c = cfg()
             .with_timing(Timing::fast())
-            .with_relayer("127.0.0.1:4004", 2, 4);
+            .with_relayer("127.0.0.1:4004", 2, 4)
+            .with_rollup(rollup("l2-1", 901, 7300));
         let back: MonitoringConfig =
             serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn settings_saved_before_the_rollup_fields_still_load() {
+        let mut saved = serde_json::to_value(cfg()).unwrap();
+        saved.as_object_mut().unwrap().remove("rollups");
+        for key in [
+            "safe_head_stalled_blocks",
+            "safe_head_stalled_for",
+            "batcher_idle_blocks",
+            "batcher_idle_for",
+        ] {
+            saved["thresholds"].as_object_mut().unwrap().remove(key);
+        }
+        let back: MonitoringConfig = serde_json::from_value(saved).unwrap();
+        assert_eq!(back, cfg());
     }
 }

@@ -1,6 +1,15 @@
 //! Grafana dashboards for a devnet (`dashboards/*.json`, embedded here so the CLI can write them
-//! into Grafana's provisioning folder) and a small PromQL scanner that lists the metric names an
-//! expression queries, used to check every panel against [`crate::metrics`].
+//! into Grafana's provisioning folder; [`for_devnet`] picks those a devnet has data for) and a
+//! small PromQL scanner that lists the metric names an expression queries, used to check every
+//! panel against [`crate::metrics`].
+
+use crate::config::MonitoringConfig;
+
+/// The lite bridge's dashboard (the relayer's metrics).
+pub const BRIDGE: &str = "opdev-bridge.json";
+/// The full profile's dashboard: each L2's heads from op-node, op-batcher's batch transactions,
+/// op-proposer's proposals.
+pub const ROLLUP: &str = "opdev-rollup.json";
 
 /// Every dashboard: file name and JSON text.
 pub const DASHBOARDS: &[(&str, &str)] = &[
@@ -20,11 +29,23 @@ pub const DASHBOARDS: &[(&str, &str)] = &[
         "opdev-services.json",
         include_str!("../dashboards/opdev-services.json"),
     ),
-    (
-        "opdev-bridge.json",
-        include_str!("../dashboards/opdev-bridge.json"),
-    ),
+    (BRIDGE, include_str!("../dashboards/opdev-bridge.json")),
+    (ROLLUP, include_str!("../dashboards/opdev-rollup.json")),
 ];
+
+/// The dashboards of a devnet: all of them but [`BRIDGE`] without a relayer and [`ROLLUP`]
+/// without full-profile L2s.
+pub fn for_devnet(cfg: &MonitoringConfig) -> Vec<(&'static str, &'static str)> {
+    DASHBOARDS
+        .iter()
+        .copied()
+        .filter(|(name, _)| match *name {
+            BRIDGE => cfg.relayer.is_some(),
+            ROLLUP => !cfg.rollups.is_empty(),
+            _ => true,
+        })
+        .collect()
+}
 
 const KEYWORDS: &[&str] = &[
     "by",
@@ -144,6 +165,26 @@ pub fn metric_names(expr: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Program, RollupTarget};
+
+    #[test]
+    fn a_devnet_gets_the_bridge_or_the_rollup_dashboard_by_its_profile() {
+        let names = |cfg: &MonitoringConfig| -> Vec<&str> {
+            for_devnet(cfg).into_iter().map(|(n, _)| n).collect()
+        };
+        let plain = MonitoringConfig::new("d", "127.0.0.1:1", "127.0.0.1:2");
+        let lite = plain.clone().with_relayer("127.0.0.1:3", 0, 4);
+        let full = plain
+            .clone()
+            .with_rollup(RollupTarget::new("l2-1", 901, 1).with_program(
+                Program::OpNode,
+                "l2-1-node",
+                "127.0.0.1:4",
+            ));
+        assert_eq!(names(&plain).len(), DASHBOARDS.len() - 2);
+        assert!(names(&lite).contains(&BRIDGE) && !names(&lite).contains(&ROLLUP));
+        assert!(names(&full).contains(&ROLLUP) && !names(&full).contains(&BRIDGE));
+    }
 
     #[test]
     fn scanner_finds_metrics_only() {
@@ -164,6 +205,12 @@ mod tests {
         assert_eq!(
             metric_names("increase(opdev_service_restarts_total[5m] offset 1m) > 0"),
             ["opdev_service_restarts_total"]
+        );
+        assert_eq!(
+            metric_names(
+                "op_node_default_refs_number{type=\"l2_unsafe\"} - ignoring(type) op_node_default_refs_number{type=\"l2_safe\"}"
+            ),
+            ["op_node_default_refs_number", "op_node_default_refs_number"]
         );
     }
 }

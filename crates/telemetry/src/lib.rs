@@ -7,7 +7,8 @@
 //! - [`rules`]: the alert rules (thresholds derived from each chain's block time) and the
 //!   `promtool test rules` unit tests that pin their behaviour;
 //! - [`metrics`]: every metric name the rules and dashboards use, in one place, with its owner
-//!   (this exporter, the indexer, the faucet, the relayer or the supervisor);
+//!   (this exporter, the indexer, the faucet, the relayer, the supervisor, or one of the full
+//!   profile's OP Stack programs);
 //! - [`exporter`]: `opdev serve exporter`, which probes each chain's JSON-RPC, measures the devnet
 //!   folder's disk, serves `GET /metrics` and appends Alertmanager notifications (`POST /alerts`)
 //!   to a JSON-lines log;
@@ -24,7 +25,10 @@ pub mod exporter;
 pub mod metrics;
 pub mod rules;
 
-pub use config::{ChainTarget, MonitoringConfig, RelayerTarget, ScrapeTarget, Thresholds, Timing};
+pub use config::{
+    ChainTarget, MonitoringConfig, Program, ProgramTarget, RelayerTarget, RollupTarget,
+    ScrapeTarget, Thresholds, Timing,
+};
 pub use exporter::{AlertRecord, ChainEndpoint, Exporter, ServeArgs, serve};
 pub use rules::Alert;
 

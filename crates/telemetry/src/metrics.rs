@@ -1,7 +1,10 @@
 //! Every metric name the alert rules and dashboards use, kept in one place. The exporter's own
 //! metrics are defined here and registered by [`crate::exporter`]; the indexer's, faucet's,
 //! relayer's and supervisor's are the names those services expose (the contract between them and the rules;
-//! when one of them renames a metric, this list and the test that reads it say what to change). A test checks that every dashboard expression names only metrics listed here,
+//! when one of them renames a metric, this list and the test that reads it say what to change).
+//! The full profile's OP Stack programs (op-node, op-batcher, op-proposer v1.7.7) export theirs
+//! under `op_<program>_default_*`; the orchestrator's tests compare this list with what the
+//! programs document (`<program> doc metrics`). A test checks that every dashboard expression names only metrics listed here,
 //! and another that the exporter's registry matches [`EXPORTER`].
 
 /// Who exposes a metric.
@@ -18,6 +21,12 @@ pub enum Owner {
     Relayer,
     /// The devnet's supervisor.
     Supervisor,
+    /// op-node of a full-profile L2 (Prometheus adds [`ROLLUP_LABELS`]).
+    OpNode,
+    /// op-batcher of a full-profile L2 (Prometheus adds [`ROLLUP_LABELS`]).
+    OpBatcher,
+    /// op-proposer of a full-profile L2 (Prometheus adds [`ROLLUP_LABELS`]).
+    OpProposer,
     /// Prometheus itself (per scrape target).
     Prometheus,
 }
@@ -41,7 +50,8 @@ pub struct Metric {
     pub name: &'static str,
     /// Type.
     pub kind: Kind,
-    /// Labels besides `job` and `instance`.
+    /// Labels besides `job` and `instance` (for the OP Stack programs, the labels the program
+    /// exports; Prometheus adds [`ROLLUP_LABELS`]).
     pub labels: &'static [&'static str],
     /// Who exposes it.
     pub owner: Owner,
@@ -66,6 +76,12 @@ const fn m(
 }
 
 const CHAIN: &[&str] = &["chain", "chain_id"];
+
+/// Labels Prometheus adds to every series of a full-profile L2's OP Stack programs (see
+/// [`crate::config::prometheus_yml`]): the L2's service name, its chain id, the program's service.
+pub const ROLLUP_LABELS: &[&str] = &["chain", "chain_id", "service"];
+
+const REFS: &[&str] = &["layer", "type"];
 
 /// `1` when the chain's JSON-RPC answered the last probe, else `0`.
 pub const CHAIN_UP: &str = "opdev_chain_up";
@@ -138,6 +154,25 @@ pub const RELAYER_PROPOSER_LAG: &str = "opdev_relayer_proposer_lag_blocks";
 pub const RELAYER_PROPOSAL_ERRORS: &str = "opdev_relayer_proposal_errors_total";
 /// Relayer: Unix time of the last output proposed.
 pub const RELAYER_LAST_OUTPUT: &str = "opdev_relayer_last_output_timestamp_seconds";
+/// op-node: block numbers of its references; `layer="l2"` with `type` `l2_unsafe`, `l2_safe`,
+/// `l2_finalized` are the L2's heads.
+pub const OP_NODE_REFS: &str = "op_node_default_refs_number";
+/// op-node: derivation errors.
+pub const OP_NODE_DERIVATION_ERRORS: &str = "op_node_default_derivation_errors_total";
+/// op-node: derivation pipeline resets.
+pub const OP_NODE_PIPELINE_RESETS: &str = "op_node_default_pipeline_resets_total";
+/// op-batcher: batch transactions sent to the L1 (every successful send, fee bumps included).
+pub const OP_BATCHER_PUBLISHED: &str = "op_batcher_default_txmgr_publish_total";
+/// op-batcher: batch transactions included in the L1, by receipt `status`.
+pub const OP_BATCHER_CONFIRMED: &str = "op_batcher_default_txmgr_confirm_total";
+/// op-batcher: batch transactions waiting for their receipt.
+pub const OP_BATCHER_PENDING: &str = "op_batcher_default_txmgr_pending_txs";
+/// op-proposer: proposal transactions included in the L1 (each creates a dispute game), by
+/// receipt `status`.
+pub const OP_PROPOSER_CONFIRMED: &str = "op_proposer_default_txmgr_confirm_total";
+/// op-proposer: block numbers of its references; `layer="l2",type="proposed"` is the L2 block of
+/// the newest proposal.
+pub const OP_PROPOSER_REFS: &str = "op_proposer_default_refs_number";
 /// Supervisor: restarts of a service.
 pub const SERVICE_RESTARTS: &str = "opdev_service_restarts_total";
 /// Supervisor: `1` when a service is running and ready.
@@ -248,7 +283,8 @@ pub const EXPORTER: &[Metric] = &[
 ];
 
 /// Metrics other services expose (read from crates/indexer/src/metrics.rs,
-/// crates/faucet/src/metrics.rs and crates/relayer/src/metrics.rs) or are expected to expose (the supervisor's): the names the rules
+/// crates/faucet/src/metrics.rs and crates/relayer/src/metrics.rs, and from the OP Stack programs'
+/// `doc metrics` and `/metrics`) or are expected to expose (the supervisor's): the names the rules
 /// and dashboards query.
 pub const EXPECTED: &[Metric] = &[
     m(
@@ -411,6 +447,62 @@ pub const EXPECTED: &[Metric] = &[
         CHAIN,
         Owner::Relayer,
         "Unix time of the last output proposed",
+    ),
+    m(
+        OP_NODE_REFS,
+        Kind::Gauge,
+        REFS,
+        Owner::OpNode,
+        "block numbers of op-node's L1 and L2 references (layer l2: types l2_unsafe, l2_safe, l2_finalized…)",
+    ),
+    m(
+        OP_NODE_DERIVATION_ERRORS,
+        Kind::Counter,
+        &[],
+        Owner::OpNode,
+        "derivation errors",
+    ),
+    m(
+        OP_NODE_PIPELINE_RESETS,
+        Kind::Counter,
+        &[],
+        Owner::OpNode,
+        "derivation pipeline resets",
+    ),
+    m(
+        OP_BATCHER_PUBLISHED,
+        Kind::Counter,
+        &[],
+        Owner::OpBatcher,
+        "batch transactions sent to the L1 (exported at 0 from the start)",
+    ),
+    m(
+        OP_BATCHER_CONFIRMED,
+        Kind::Counter,
+        &["status"],
+        Owner::OpBatcher,
+        "batch transactions included in the L1, by receipt status (success, failed)",
+    ),
+    m(
+        OP_BATCHER_PENDING,
+        Kind::Gauge,
+        &[],
+        Owner::OpBatcher,
+        "batch transactions waiting for their receipt",
+    ),
+    m(
+        OP_PROPOSER_CONFIRMED,
+        Kind::Counter,
+        &["status"],
+        Owner::OpProposer,
+        "proposal transactions included in the L1 (each creates a dispute game), by receipt status",
+    ),
+    m(
+        OP_PROPOSER_REFS,
+        Kind::Gauge,
+        REFS,
+        Owner::OpProposer,
+        "block numbers of op-proposer's references (layer l2, type proposed: the newest proposal)",
     ),
     m(
         UP,

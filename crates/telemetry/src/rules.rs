@@ -4,7 +4,10 @@
 //! `head_stalled_blocks` block times without a new block; a chain with block time 0 (a block per
 //! transaction) is idle when nobody sends transactions, so it gets no `HeadStalled` rule. A devnet
 //! with the lite bridge also gets `DepositsStalled` and `OutputsStalled` over the relayer's
-//! metrics, shaped by its confirmations and proposal interval. Every
+//! metrics, shaped by its confirmations and proposal interval. A full-profile devnet gets, per L2,
+//! `SafeHeadStalled` over op-node's heads and `BatcherNotSubmitting` over op-batcher's sends,
+//! with windows of so many of the L1's block times (batches are posted and derived at the L1's
+//! pace). Every
 //! alert carries `severity` and `devnet` labels, keeps the `chain`/`chain_id`, `service`, `job` or
 //! `path` label of its series, and has `summary`, `description` and `runbook_url` annotations.
 //! Annotation templates use only `$labels`, so [`rule_tests_yml`] can state the exact expected text.
@@ -15,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    config::{MonitoringConfig, prom_duration},
+    config::{MonitoringConfig, Program, RollupTarget, prom_duration},
     metrics,
 };
 
@@ -40,11 +43,17 @@ pub enum Alert {
     /// The relayer has proposed no output of an L2 for several proposal intervals although the
     /// L2 has new blocks.
     OutputsStalled,
+    /// op-node has not advanced an L2's safe head although its unsafe head is ahead (full
+    /// profile): batches do not reach the L1 or are not derived back.
+    SafeHeadStalled,
+    /// An L2's op-batcher has sent no batch transaction although the L2 has blocks to batch (full
+    /// profile).
+    BatcherNotSubmitting,
 }
 
 impl Alert {
     /// Every alert.
-    pub const ALL: [Alert; 8] = [
+    pub const ALL: [Alert; 10] = [
         Alert::RpcDown,
         Alert::HeadStalled,
         Alert::IndexerLagging,
@@ -53,6 +62,8 @@ impl Alert {
         Alert::TargetDown,
         Alert::DepositsStalled,
         Alert::OutputsStalled,
+        Alert::SafeHeadStalled,
+        Alert::BatcherNotSubmitting,
     ];
 
     /// The `alertname`.
@@ -66,6 +77,8 @@ impl Alert {
             Alert::TargetDown => "TargetDown",
             Alert::DepositsStalled => "DepositsStalled",
             Alert::OutputsStalled => "OutputsStalled",
+            Alert::SafeHeadStalled => "SafeHeadStalled",
+            Alert::BatcherNotSubmitting => "BatcherNotSubmitting",
         }
     }
 
@@ -153,6 +166,34 @@ pub fn outputs_stalled_window(cfg: &MonitoringConfig) -> Option<Duration> {
     Some(Duration::from_secs(
         relayer.proposal_interval.max(1) * cfg.thresholds.outputs_stalled_intervals.max(1),
     ))
+}
+
+/// `SafeHeadStalled`'s window for an L2: `safe_head_stalled_blocks` of its L1's block times.
+pub fn safe_head_stalled_window(cfg: &MonitoringConfig, l2: &RollupTarget) -> Duration {
+    Duration::from_secs(l2.l1_block_time.max(1) * cfg.thresholds.safe_head_stalled_blocks.max(1))
+}
+
+/// `BatcherNotSubmitting`'s window for an L2: `batcher_idle_blocks` of its L1's block times.
+pub fn batcher_idle_window(cfg: &MonitoringConfig, l2: &RollupTarget) -> Duration {
+    Duration::from_secs(l2.l1_block_time.max(1) * cfg.thresholds.batcher_idle_blocks.max(1))
+}
+
+/// op-node's L2 head of `kind` (`l2_unsafe`, `l2_safe`, `l2_finalized`) for the L2 `chain`.
+fn l2_head(chain: &str, kind: &str) -> String {
+    format!(
+        "{}{{chain=\"{chain}\",layer=\"l2\",type=\"{kind}\"}}",
+        metrics::OP_NODE_REFS
+    )
+}
+
+/// True while op-node's unsafe head of `chain` is ahead of its safe head: the L2 has blocks that
+/// still have to be batched and derived back (0 once a stopped sequencer's blocks are all safe).
+fn unsafe_ahead(chain: &str) -> String {
+    format!(
+        "({} - ignoring(type) {}) > 0",
+        l2_head(chain, "l2_unsafe"),
+        l2_head(chain, "l2_safe")
+    )
 }
 
 /// The rules of a devnet.
@@ -341,6 +382,73 @@ pub fn alert_rules(cfg: &MonitoringConfig) -> RuleFile {
             ],
         });
     }
+    let mut rollup = Vec::new();
+    for l2 in &cfg.rollups {
+        let chain = l2.chain.as_str();
+        let per_l2 = |mut rule: Rule| {
+            // One rule per L2, like HeadStalled; the `chain` label keeps them distinct.
+            rule.labels.insert("chain".into(), chain.to_owned());
+            rule
+        };
+        // Both rules read op-node's heads: an L2 without it has neither.
+        if l2.program(Program::OpNode).is_none() {
+            continue;
+        }
+        let window = safe_head_stalled_window(cfg, l2);
+        let w = prom_duration(window);
+        let safe = l2_head(chain, "l2_safe");
+        rollup.push(per_l2(rule(
+            Alert::SafeHeadStalled,
+            // No new safe head in the window while the unsafe head is ahead, on an op-node
+            // scraped for at least the window (a node just started has not derived yet).
+            format!(
+                "changes({safe}[{w}]) == 0 and ignoring(type) {} and {safe} offset {w}",
+                unsafe_ahead(chain)
+            ),
+            t.safe_head_stalled_for,
+            "Safe head of {{ $labels.chain }} is not advancing".into(),
+            format!(
+                "op-node ({{{{ $labels.service }}}}) has not advanced the safe head of \
+                 {{{{ $labels.chain }}}} (chain id {{{{ $labels.chain_id }}}}) for {} ({} L1 block \
+                 times of {} s) although its unsafe head is ahead: batches do not reach the L1 or \
+                 are not derived back from it.",
+                human_duration(window),
+                t.safe_head_stalled_blocks.max(1),
+                l2.l1_block_time.max(1)
+            ),
+        )));
+        if l2.program(Program::OpBatcher).is_none() {
+            continue;
+        }
+        let window = batcher_idle_window(cfg, l2);
+        let w = prom_duration(window);
+        let published = format!("{}{{chain=\"{chain}\"}}", metrics::OP_BATCHER_PUBLISHED);
+        rollup.push(per_l2(rule(
+            Alert::BatcherNotSubmitting,
+            // Nothing sent in the window while op-node has blocks that are not safe yet, by a
+            // batcher scraped for at least the window (its counter starts at 0).
+            format!(
+                "increase({published}[{w}]) == 0 and on(chain) {} and {published} offset {w}",
+                unsafe_ahead(chain)
+            ),
+            t.batcher_idle_for,
+            "Batcher of {{ $labels.chain }} sends no batches".into(),
+            format!(
+                "op-batcher ({{{{ $labels.service }}}}) has sent no batch transaction of \
+                 {{{{ $labels.chain }}}} (chain id {{{{ $labels.chain_id }}}}) to the L1 for {} \
+                 ({} L1 block times of {} s) although the L2 has blocks that are not safe yet.",
+                human_duration(window),
+                t.batcher_idle_blocks.max(1),
+                l2.l1_block_time.max(1)
+            ),
+        )));
+    }
+    if !rollup.is_empty() {
+        groups.push(RuleGroup {
+            name: "opdev-rollup".into(),
+            rules: rollup,
+        });
+    }
     RuleFile { groups }
 }
 
@@ -441,6 +549,12 @@ impl TestBuilder {
 
 fn s(series: &str, values: impl Into<String>) -> (String, String) {
     (series.to_owned(), values.into())
+}
+
+/// `name{k="v",…}`.
+fn selector(name: &str, labels: &[(&str, &str)]) -> String {
+    let labels: Vec<_> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{name}{{{}}}", labels.join(","))
 }
 
 /// `promtool test rules` unit tests for every alert of `cfg`'s rules: each fires when it should,
@@ -824,6 +938,180 @@ pub fn rule_tests_yml(cfg: &MonitoringConfig, rules_file: &str) -> String {
         );
     }
 
+    // SafeHeadStalled and BatcherNotSubmitting, per L2 of a full-profile devnet. The safe head
+    // (and the batcher's sends) advance every step until step 10, then stop.
+    for l2 in cfg.rollups.clone() {
+        let Some(node) = l2.program(Program::OpNode) else {
+            continue;
+        };
+        let chain = l2.chain.as_str();
+        let id = l2.chain_id.to_string();
+        let head = |kind: &'static str| -> Vec<(&str, &str)> {
+            vec![
+                ("chain", chain),
+                ("chain_id", id.as_str()),
+                ("instance", node.address.as_str()),
+                ("job", Program::OpNode.job()),
+                ("layer", "l2"),
+                ("service", node.service.as_str()),
+                ("type", kind),
+            ]
+        };
+        let unsafe_head = |v: String| s(&selector(metrics::OP_NODE_REFS, &head("l2_unsafe")), v);
+        let safe_head = |v: String| s(&selector(metrics::OP_NODE_REFS, &head("l2_safe")), v);
+        let safe_labels = head("l2_safe");
+        let stop = step * 10;
+
+        let window = safe_head_stalled_window(cfg, &l2);
+        let for_ = t.safe_head_stalled_for;
+        let fires_at = stop + window + b.fired_at(for_) + step;
+        let total = fires_at.as_millis().div_ceil(step.as_millis()) as u64 + 4;
+        let stopping = || safe_head(format!("0+1x10 10x{total}"));
+        let growing = || unsafe_head(format!("2+1x{}", total + 10));
+        let alert = Alert::SafeHeadStalled;
+        b.case(
+            &format!("SafeHeadStalled fires on {chain} when the safe head stops and the unsafe head goes on"),
+            &[stopping(), growing()],
+            alert,
+            Some(chain),
+            fires_at,
+            &[&safe_labels],
+        );
+        b.case(
+            &format!("SafeHeadStalled waits for its window on {chain}"),
+            &[stopping(), growing()],
+            alert,
+            Some(chain),
+            (stop + window).saturating_sub(step * 2),
+            &[],
+        );
+        b.case(
+            &format!("SafeHeadStalled stays quiet on {chain} when the sequencer stops too and every block is safe"),
+            &[stopping(), unsafe_head(format!("2+1x8 10x{total}"))],
+            alert,
+            Some(chain),
+            fires_at,
+            &[],
+        );
+        b.case(
+            &format!("SafeHeadStalled stays quiet on {chain} while the safe head advances"),
+            &[safe_head(format!("0+1x{}", total + 10)), growing()],
+            alert,
+            Some(chain),
+            fires_at,
+            &[],
+        );
+        let never = || safe_head(format!("0x{total}"));
+        b.case(
+            &format!(
+                "SafeHeadStalled waits until op-node of {chain} has been scraped for its window"
+            ),
+            &[never(), growing()],
+            alert,
+            Some(chain),
+            window.saturating_sub(step),
+            &[],
+        );
+        b.case(
+            &format!("SafeHeadStalled fires on {chain} when the safe head never advances"),
+            &[never(), growing()],
+            alert,
+            Some(chain),
+            window + b.fired_at(for_),
+            &[&safe_labels],
+        );
+        if for_ >= step * 2 {
+            b.case(
+                &format!("SafeHeadStalled waits out its for: clause on {chain}"),
+                &[never(), growing()],
+                alert,
+                Some(chain),
+                window + for_ - step,
+                &[],
+            );
+        }
+
+        let Some(batcher) = l2.program(Program::OpBatcher) else {
+            continue;
+        };
+        let batcher_labels = [
+            ("chain", chain),
+            ("chain_id", id.as_str()),
+            ("instance", batcher.address.as_str()),
+            ("job", Program::OpBatcher.job()),
+            ("service", batcher.service.as_str()),
+        ];
+        let published = |v: String| s(&selector(metrics::OP_BATCHER_PUBLISHED, &batcher_labels), v);
+        let window = batcher_idle_window(cfg, &l2);
+        let for_ = t.batcher_idle_for;
+        let fires_at = stop + window + b.fired_at(for_) + step;
+        let total = fires_at.as_millis().div_ceil(step.as_millis()) as u64 + 4;
+        let stopping = || published(format!("0+1x10 10x{total}"));
+        let safe = || safe_head(format!("0+1x10 10x{total}"));
+        let growing = || unsafe_head(format!("2+1x{}", total + 10));
+        let alert = Alert::BatcherNotSubmitting;
+        b.case(
+            &format!("BatcherNotSubmitting fires on {chain} when sends stop while the L2 has blocks to batch"),
+            &[stopping(), safe(), growing()],
+            alert,
+            Some(chain),
+            fires_at,
+            &[&batcher_labels],
+        );
+        b.case(
+            &format!("BatcherNotSubmitting waits for its window on {chain}"),
+            &[stopping(), safe(), growing()],
+            alert,
+            Some(chain),
+            (stop + window).saturating_sub(step * 2),
+            &[],
+        );
+        b.case(
+            &format!("BatcherNotSubmitting stays quiet on {chain} when every block is safe (sequencer stopped)"),
+            &[stopping(), safe(), unsafe_head(format!("2+1x8 10x{total}"))],
+            alert,
+            Some(chain),
+            fires_at,
+            &[],
+        );
+        b.case(
+            &format!("BatcherNotSubmitting stays quiet on {chain} while batches are sent"),
+            &[published(format!("0+1x{}", total + 10)), safe(), growing()],
+            alert,
+            Some(chain),
+            fires_at,
+            &[],
+        );
+        let silent = || published(format!("0x{total}"));
+        let unsafe_only = || safe_head(format!("0x{total}"));
+        b.case(
+            &format!("BatcherNotSubmitting waits until op-batcher of {chain} has been scraped for its window"),
+            &[silent(), unsafe_only(), growing()],
+            alert,
+            Some(chain),
+            window.saturating_sub(step),
+            &[],
+        );
+        b.case(
+            &format!("BatcherNotSubmitting fires on {chain} when the batcher never sends"),
+            &[silent(), unsafe_only(), growing()],
+            alert,
+            Some(chain),
+            window + b.fired_at(for_),
+            &[&batcher_labels],
+        );
+        if for_ >= step * 2 {
+            b.case(
+                &format!("BatcherNotSubmitting waits out its for: clause on {chain}"),
+                &[silent(), unsafe_only(), growing()],
+                alert,
+                Some(chain),
+                window + for_ - step,
+                &[],
+            );
+        }
+    }
+
     let doc = json!({
         "rule_files": [rules_file],
         "evaluation_interval": prom_duration(step),
@@ -846,6 +1134,103 @@ mod tests {
             .with_chain("l2-1", 901, 2)
             .with_chain("l2-2", 902, 0)
             .with_relayer("127.0.0.1:4004", 2, 4)
+            .with_rollup(rollup("l2-1", 901, 12))
+    }
+
+    fn rollup(chain: &str, chain_id: u64, l1_block_time: u64) -> RollupTarget {
+        RollupTarget::new(chain, chain_id, l1_block_time)
+            .with_program(Program::OpGeth, chain, "127.0.0.1:7301")
+            .with_program(Program::OpNode, format!("{chain}-node"), "127.0.0.1:7303")
+            .with_program(
+                Program::OpBatcher,
+                format!("{chain}-batcher"),
+                "127.0.0.1:7305",
+            )
+            .with_program(
+                Program::OpProposer,
+                format!("{chain}-proposer"),
+                "127.0.0.1:7307",
+            )
+    }
+
+    fn rollup_rules(cfg: &MonitoringConfig) -> Vec<(String, String, String, String)> {
+        alert_rules(cfg)
+            .groups
+            .iter()
+            .filter(|g| g.name == "opdev-rollup")
+            .flat_map(|g| &g.rules)
+            .map(|r| {
+                (
+                    r.alert.clone(),
+                    r.labels["chain"].clone(),
+                    r.expr.clone(),
+                    r.for_.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rollup_rules_count_l1_block_times_and_exist_only_with_full_profile_l2s() {
+        let mut full = MonitoringConfig::new("dev", "127.0.0.1:9100", "127.0.0.1:9093")
+            .with_chain("l1", 900, 1)
+            .with_rollup(rollup("l2-1", 901, 1))
+            .with_rollup(rollup("l2-2", 902, 1));
+        let ahead = |c: &str| {
+            format!(
+                "(op_node_default_refs_number{{chain=\"{c}\",layer=\"l2\",type=\"l2_unsafe\"}} - ignoring(type) \
+                 op_node_default_refs_number{{chain=\"{c}\",layer=\"l2\",type=\"l2_safe\"}}) > 0"
+            )
+        };
+        let safe = "op_node_default_refs_number{chain=\"l2-1\",layer=\"l2\",type=\"l2_safe\"}";
+        let sent = "op_batcher_default_txmgr_publish_total{chain=\"l2-1\"}";
+        let rules = rollup_rules(&full);
+        assert_eq!(rules.len(), 4, "two rules per L2");
+        assert_eq!(
+            rules[0],
+            (
+                "SafeHeadStalled".into(),
+                "l2-1".into(),
+                format!(
+                    "changes({safe}[10s]) == 0 and ignoring(type) {} and {safe} offset 10s",
+                    ahead("l2-1")
+                ),
+                "0s".into()
+            )
+        );
+        assert_eq!(
+            rules[1],
+            (
+                "BatcherNotSubmitting".into(),
+                "l2-1".into(),
+                format!(
+                    "increase({sent}[10s]) == 0 and on(chain) {} and {sent} offset 10s",
+                    ahead("l2-1")
+                ),
+                "0s".into()
+            )
+        );
+        assert_eq!(rules[2].1, "l2-2");
+
+        // A 12-second L1 stretches the windows; thresholds are parameters.
+        full.rollups[0].l1_block_time = 12;
+        full.thresholds.batcher_idle_blocks = 5;
+        full.thresholds.safe_head_stalled_for = Duration::from_secs(30);
+        let rules = rollup_rules(&full);
+        assert!(rules[0].2.contains("[2m]") && rules[0].2.ends_with("offset 2m"));
+        assert_eq!(rules[0].3, "30s");
+        assert!(rules[1].2.contains("[1m]") && rules[1].2.ends_with("offset 1m"));
+
+        // A lite devnet has none.
+        let mut lite = cfg();
+        lite.rollups.clear();
+        assert!(rollup_rules(&lite).is_empty());
+        assert!(
+            alert_rules(&lite)
+                .groups
+                .iter()
+                .all(|g| g.name != "opdev-rollup")
+        );
     }
 
     #[test]

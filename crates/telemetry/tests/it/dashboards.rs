@@ -60,9 +60,19 @@ fn every_dashboard_parses_and_queries_known_metrics_only() {
 
 #[test]
 fn the_rules_query_known_metrics_only() {
+    use opdev_telemetry::{Program, RollupTarget};
+    let mut l2 = RollupTarget::new("l2-1", 901, 1);
+    for (k, program) in Program::ALL.into_iter().enumerate() {
+        l2 = l2.with_program(
+            program,
+            format!("l2-1-{k}"),
+            format!("127.0.0.1:{}", 10 + k),
+        );
+    }
     let cfg = opdev_telemetry::MonitoringConfig::new("d", "127.0.0.1:1", "127.0.0.1:2")
         .with_chain("l1", 900, 1)
-        .with_relayer("127.0.0.1:3", 0, 4);
+        .with_relayer("127.0.0.1:3", 0, 4)
+        .with_rollup(l2);
     let rules = opdev_telemetry::rules::alert_rules(&cfg);
     for rule in rules.groups.iter().flat_map(|g| &g.rules) {
         for m in dashboards::metric_names(&rule.expr) {
