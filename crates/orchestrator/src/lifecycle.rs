@@ -124,7 +124,10 @@ pub async fn check_forks(
 /// The programs of a Docker devnet. Services run from images, so nothing has to be installed:
 /// a program found on this machine (on PATH, or anvil in opdev's cache) is named by its path, and
 /// an image is built from it when asked with `--binary` or when its pinned image cannot be had;
-/// a program not found is named by the path it has in the tool's official image.
+/// a program not found is named by the path it has in the tool's official image. The full
+/// profile's op-geth, op-node, op-batcher and op-proposer are not among these: they have no pinned
+/// image, so `prepare` resolves them as on the native runtime (`--binary`, else opdev's cache,
+/// else built with Go) and each image is built from that program.
 fn docker_tools(config: &DevnetConfig, opdev: &Path) -> Tools {
     let found = |name: &str| which::which(name).ok();
     let anvil = config

@@ -844,7 +844,10 @@ mod tests {
         let err = op_stack(&user, |_| {}).unwrap_err();
         assert!(err.to_string().contains("it is not op-node"), "{err}");
         // A stand-in whose --help lists every program's flag passes as each of them.
-        let flags: Vec<&str> = PROGRAMS.iter().filter_map(|p| marker_flag(p.name)).collect();
+        let flags: Vec<&str> = PROGRAMS
+            .iter()
+            .filter_map(|p| marker_flag(p.name))
+            .collect();
         std::fs::write(&file, format!("#!/bin/sh\necho '{}'\n", flags.join(" "))).unwrap();
         let user: BTreeMap<String, PathBuf> = PROGRAMS
             .iter()
@@ -868,7 +871,8 @@ mod tests {
             for other in PROGRAMS.iter().filter(|o| o.name != program.name) {
                 let err = check_program(other.name, &module.bin(program.name)).unwrap_err();
                 assert!(
-                    err.to_string().contains(&format!("looks like {}", program.name)),
+                    err.to_string()
+                        .contains(&format!("looks like {}", program.name)),
                     "{err}"
                 );
             }

@@ -1,8 +1,10 @@
 //! The one table of default container images for the Docker runtime, each pinned by an exact
 //! version (never `latest` or `develop`). `docs/images.md` lists the same table; a test keeps the
 //! two in step. opdev's own services have no entry: they always run from an image built from the
-//! running opdev binary. Any service can be given another image (`--image SERVICE=REF`) or an
-//! image built from a host binary (`--binary SERVICE=PATH`).
+//! running opdev binary; nor have the full profile's op-geth, op-node, op-batcher and op-proposer,
+//! whose images are built from the programs opdev builds (or is given) on this machine. Any
+//! service can be given another image (`--image SERVICE=REF`) or an image built from a host binary
+//! (`--binary SERVICE=PATH`).
 
 /// The default image of a tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,13 @@ mod tests {
             );
             let row = format!("| {} | `{}` |", d.tool, d.image);
             assert!(doc.contains(&row), "docs/images.md lacks the row {row}");
+        }
+    }
+
+    #[test]
+    fn the_op_stack_programs_have_no_default_image() {
+        for tool in ["op-geth", "op-node", "op-batcher", "op-proposer", "opdev"] {
+            assert_eq!(super::default_image(tool), None, "{tool}");
         }
     }
 }

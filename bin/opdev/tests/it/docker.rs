@@ -21,7 +21,7 @@ const POSTGRES: &str = "/usr/lib/postgresql/15/bin/postgres";
 /// Held by the tests that build the opdev image and remove it at the end: the image of a debug
 /// build is shared by every devnet of the run, so one test's cleanup would take it from under
 /// another's `up`.
-static OPDEV_IMAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static OPDEV_IMAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn binaries() -> Vec<String> {
     vec![

@@ -4,6 +4,7 @@
 mod bridge;
 mod daily;
 mod docker;
+mod docker_full;
 mod errors;
 mod faucet_crash;
 mod file_modes;

@@ -34,10 +34,10 @@ use bollard::{
     errors::Error as ApiError,
     models::{ContainerCreateBody, HostConfig, NetworkCreateRequest, PortBinding},
     query_parameters::{
-        BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
-        KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
-        ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-        RemoveImageOptionsBuilder, WaitContainerOptionsBuilder,
+        CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+        ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder,
+        LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+        WaitContainerOptionsBuilder,
     },
 };
 use futures::{StreamExt, future::BoxFuture};
@@ -335,8 +335,21 @@ async fn build(
     };
     let tool = spec.artifact.tool.clone();
     let program = binary.clone();
+    // The setup runs in the same image, and programs mounted read-only run inside it too.
+    let setup = spec
+        .setup
+        .as_ref()
+        .map(|s| s.program.clone())
+        .filter(|p| *p != binary && p.is_file());
+    let mounted = spec.read_only.clone();
     let (recipe, fingerprint) = tokio::task::spawn_blocking(move || {
-        let recipe = image::Recipe::for_program(&tool, &program)?;
+        let mut recipe = image::Recipe::for_program(&tool, &program)?;
+        if let Some(setup) = &setup {
+            recipe = recipe.with_program(setup)?;
+        }
+        for path in &mounted {
+            recipe = recipe.with_libraries_of(path)?;
+        }
         let fingerprint = recipe.fingerprint();
         Ok::<_, String>((recipe, fingerprint))
     })
@@ -352,9 +365,8 @@ async fn build(
             cached: true,
         });
     }
-    let labels = BTreeMap::from([(LABEL_IMAGE.to_owned(), recipe.tool.clone())]);
     let packer = recipe.clone();
-    let (hash, context) = tokio::task::spawn_blocking(move || packer.context(&labels))
+    let (hash, rootfs) = tokio::task::spawn_blocking(move || packer.rootfs())
         .await
         .map_err(|e| fail(e.to_string()))?
         .map_err(fail)?;
@@ -370,15 +382,20 @@ async fn build(
         "building image {tag} from {} ({} files, {:.1} MB)",
         binary.display(),
         recipe.len(),
-        context.len() as f64 / 1e6
+        rootfs.len() as f64 / 1e6
     ));
-    let options = BuildImageOptionsBuilder::default()
-        .dockerfile("Dockerfile")
-        .t(&tag)
-        .rm(true)
-        .forcerm(true)
+    let labels = BTreeMap::from([(LABEL_IMAGE.to_owned(), recipe.tool.clone())]);
+    let (repository, version) = tag
+        .rsplit_once(':')
+        .expect("a built image's tag has a version");
+    let options = CreateImageOptionsBuilder::default()
+        .from_src("-")
+        .repo(repository)
+        .tag(version)
+        .changes(recipe.changes(&labels))
         .build();
-    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let mut stream =
+        docker.create_image(Some(options), Some(bollard::body_full(rootfs.into())), None);
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| fail(one_line(&e.to_string())))?;
         if let Some(error) = info.error_detail.and_then(|d| d.message) {
