@@ -100,7 +100,6 @@ fn invalid_values_and_unknown_keys() {
             &["up", "--binary", "nosuch=/bin/true"],
             &["nosuch", "no service or tool"],
         ),
-        (&["up", "--profile", "full"], &["full", "not available"]),
     ];
     for (args, needles) in cases {
         let out = env.run(args);

@@ -170,14 +170,21 @@ async fn hostile_requests_get_4xx_and_change_nothing() {
                 "POST {path} ({ct}) {:?}",
                 String::from_utf8_lossy(&body[..body.len().min(40)])
             );
-            check(
-                what,
-                client
-                    .post(format!("{url}{path}"))
-                    .header("content-type", ct)
-                    .body(body.clone()),
-            )
-            .await;
+            let request = client
+                .post(format!("{url}{path}"))
+                .header("content-type", ct)
+                .body(body.clone());
+            if body.len() > 64 * 1024 {
+                // The faucet drains at most 64 KiB of an oversized body, answers (413, or 415 for a wrong type) and closes:
+                // a client still writing the rest may see the connection closed instead of the
+                // answer (seen once under load). Both refuse the request.
+                if let Ok(response) = request.send().await {
+                    let status = response.status().as_u16();
+                    assert!((400..500).contains(&status), "{what}: {status}");
+                }
+            } else {
+                check(what, request).await;
+            }
             sent += 1;
         }
     }
