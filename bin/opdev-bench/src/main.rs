@@ -10,7 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail, ensure};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 mod bridge;
@@ -19,6 +19,7 @@ mod crash;
 mod explorer;
 mod faucet;
 mod indexer;
+mod rollup;
 
 /// opdev's benchmarks.
 #[derive(Debug, Parser)]
@@ -67,14 +68,19 @@ enum Bench {
         json: bool,
     },
     /// Cold `up` of a new devnet, warm `up` of a stopped one, and `down`, against the floor of
-    /// the same anvil processes started by hand in parallel.
+    /// the same programs started by hand: the anvils in parallel (lite), or the L1 anvil and
+    /// each L2's op-geth, op-node, op-batcher and op-proposer on a prepared deployment (full).
     Lifecycle {
-        /// Runs of each measurement (at least 5).
+        /// Runs of each measurement (at least 5; 3 with `--profile full`).
         #[arg(long, default_value_t = 7)]
         runs: usize,
         /// Number of L2s.
         #[arg(long, default_value_t = 1)]
         l2: u32,
+        /// The devnet's profile: anvil chains (lite) or the OP Stack rollup (full, whose programs
+        /// must be built already, or are built by the first `up`).
+        #[arg(long, value_enum, default_value_t = BenchProfile::Lite)]
+        profile: BenchProfile,
         /// Block time of every chain, in seconds.
         #[arg(long, default_value_t = 1)]
         block_time: u64,
@@ -92,6 +98,17 @@ enum Bench {
         /// once, after removing them).
         #[arg(long)]
         docker: bool,
+        /// Print the results as JSON too.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The one-off build of the full profile's programs (op-geth, op-node, op-batcher,
+    /// op-proposer) from empty Go caches, as opdev's first `up` does it, against the floor of the
+    /// same `go build` commands run by hand; each build in a temporary folder, deleted after.
+    GoBuild {
+        /// Builds of each side (at least 1; one pair takes several minutes).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Print the results as JSON too.
         #[arg(long)]
         json: bool,
@@ -168,6 +185,7 @@ fn main() -> Result<()> {
         Bench::Lifecycle {
             runs,
             l2,
+            profile,
             block_time,
             opdev,
             full,
@@ -175,7 +193,16 @@ fn main() -> Result<()> {
             docker,
             json,
         } => {
-            ensure!(runs >= 5, "at least 5 runs, for a median worth reading");
+            let rollup = profile == BenchProfile::Full;
+            ensure!(
+                runs >= if rollup { 3 } else { 5 },
+                "at least {} runs, for a median worth reading",
+                if rollup { 3 } else { 5 }
+            );
+            ensure!(
+                !rollup || !(docker || no_bridge),
+                "--profile full runs natively and always with its bridge: no --docker, --no-bridge"
+            );
             let opdev = match opdev {
                 Some(p) => p,
                 None => std::env::current_exe()?.with_file_name("opdev"),
@@ -188,8 +215,13 @@ fn main() -> Result<()> {
             let services = Services {
                 full,
                 bridge: !no_bridge,
+                rollup,
             };
             lifecycle(&opdev, runs, l2, block_time, services, docker, json)
+        }
+        Bench::GoBuild { runs, json } => {
+            ensure!(runs >= 1, "at least one build");
+            rollup::go_build_bench(runs, json)
         }
         Bench::Indexer {
             runs,
@@ -245,7 +277,7 @@ fn main() -> Result<()> {
 }
 
 /// Median, min and max of a sample, in seconds.
-fn stats(samples: &[Duration]) -> (f64, f64, f64) {
+pub(crate) fn stats(samples: &[Duration]) -> (f64, f64, f64) {
     let mut s: Vec<f64> = samples.iter().map(Duration::as_secs_f64).collect();
     s.sort_by(|a, b| a.total_cmp(b));
     let n = s.len();
@@ -280,6 +312,15 @@ fn run_named(opdev: &Path, home: &Path, name: &str, args: &[&str]) -> Result<Dur
     Ok(took)
 }
 
+/// The profiles a lifecycle benchmark can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchProfile {
+    /// anvil as the L1 and as each L2.
+    Lite,
+    /// The OP Stack: anvil as the L1, op-geth, op-node, op-batcher, op-proposer per L2.
+    Full,
+}
+
 /// What runs around the chains in a lifecycle benchmark.
 #[derive(Debug, Clone, Copy)]
 struct Services {
@@ -287,6 +328,15 @@ struct Services {
     full: bool,
     /// The OP bridge.
     bridge: bool,
+    /// The full profile (the OP Stack rollup) instead of anvil L2s.
+    rollup: bool,
+}
+
+/// The system's load averages over 1, 5 and 15 minutes, as `uptime` prints them.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn lifecycle(
@@ -320,6 +370,9 @@ fn lifecycle(
     }
     if !services.bridge {
         up_args.push("--no-bridge");
+    }
+    if services.rollup {
+        up_args.extend(["--profile", "full"]);
     }
     let mut docker_args = up_args.clone();
     let anvil_binary = format!("anvil={}", anvil.display());
@@ -366,39 +419,84 @@ fn lifecycle(
     let (mut d_cold, mut d_warm, mut d_down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cold, mut warm, mut down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut floor_rpc, mut floor_blocks, mut floor_down) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..runs {
-        cold.push(run_opdev(opdev, &home, &up_args)?);
-        down.push(run_opdev(opdev, &home, &["down"])?);
-        warm.push(run_opdev(opdev, &home, &["up"])?);
-        down.push(run_opdev(opdev, &home, &["down"])?);
-        run_opdev(opdev, &home, &["purge", "--yes"])?;
-        if docker {
-            let d = |args: &[&str]| run_named(opdev, &home, "bench-docker", args);
-            d_cold.push(d(&docker_args)?);
-            d_down.push(d(&["down"])?);
-            d_warm.push(d(&["up"])?);
-            d_down.push(d(&["down"])?);
-            d(&["purge", "--yes"])?;
+    let programs = if services.rollup {
+        Some(rollup::Programs::resolve(&anvil, opdev)?)
+    } else {
+        None
+    };
+    let mut source = None;
+    let load_start = load_average();
+    let mut runs_done = || -> Result<()> {
+        for i in 0..runs {
+            cold.push(run_opdev(opdev, &home, &up_args)?);
+            down.push(run_opdev(opdev, &home, &["down"])?);
+            warm.push(run_opdev(opdev, &home, &["up"])?);
+            down.push(run_opdev(opdev, &home, &["down"])?);
+            if services.rollup && source.is_none() {
+                // The floor's devnets are made from this one's config and keys.
+                let devnet = opdev_orchestrator::Home::at(&home).devnet("bench");
+                source = Some(rollup::Source::copy(devnet.root())?);
+            }
+            run_opdev(opdev, &home, &["purge", "--yes"])?;
+            if docker {
+                let d = |args: &[&str]| run_named(opdev, &home, "bench-docker", args);
+                d_cold.push(d(&docker_args)?);
+                d_down.push(d(&["down"])?);
+                d_warm.push(d(&["up"])?);
+                d_down.push(d(&["down"])?);
+                d(&["purge", "--yes"])?;
+                eprintln!(
+                    "run {}/{runs}: docker cold {:.3}s warm {:.3}s",
+                    i + 1,
+                    d_cold[i].as_secs_f64(),
+                    d_warm[i].as_secs_f64()
+                );
+            }
+            let (rpc, blocks, stop) = match (&source, &programs) {
+                (Some(source), Some(programs)) => {
+                    let f = rollup::floor(source, programs)?;
+                    eprintln!(
+                        "run {}/{runs}: floor prepared in {:.1}s (untimed), programs answer at \
+                         {:.3}s, safe head passed at {:.3}s, SIGTERM to exit {:.3}s",
+                        i + 1,
+                        f.prepare.as_secs_f64(),
+                        f.rpc.as_secs_f64(),
+                        f.ready.as_secs_f64(),
+                        f.stop.as_secs_f64()
+                    );
+                    (f.rpc, f.ready, f.stop)
+                }
+                _ => floor(&anvil, l2, block_time)?,
+            };
+            floor_rpc.push(rpc);
+            floor_blocks.push(blocks);
+            floor_down.push(stop);
             eprintln!(
-                "run {}/{runs}: docker cold {:.3}s warm {:.3}s",
+                "run {}/{runs}: cold {:.3}s warm {:.3}s down {:.3}s/{:.3}s floor {:.3}s/{:.3}s \
+                 (load {})",
                 i + 1,
-                d_cold[i].as_secs_f64(),
-                d_warm[i].as_secs_f64()
+                cold[i].as_secs_f64(),
+                warm[i].as_secs_f64(),
+                down[2 * i].as_secs_f64(),
+                down[2 * i + 1].as_secs_f64(),
+                rpc.as_secs_f64(),
+                blocks.as_secs_f64(),
+                load_average()
             );
         }
-        let (rpc, blocks, stop) = floor(&anvil, l2, block_time)?;
-        floor_rpc.push(rpc);
-        floor_blocks.push(blocks);
-        floor_down.push(stop);
-        eprintln!(
-            "run {}/{runs}: cold {:.3}s warm {:.3}s floor {:.3}s",
-            i + 1,
-            cold[i].as_secs_f64(),
-            warm[i].as_secs_f64(),
-            rpc.as_secs_f64()
-        );
+        Ok(())
+    };
+    let outcome = runs_done();
+    if outcome.is_err() {
+        // Leave nothing running behind a failed run.
+        let _ = run_opdev(opdev, &home, &["purge", "--yes"]);
+        if docker {
+            let _ = run_named(opdev, &home, "bench-docker", &["purge", "--yes"]);
+        }
     }
     let _ = std::fs::remove_dir_all(&home);
+    outcome?;
+    let load_end = load_average();
 
     let mut rows = vec![
         (
@@ -447,19 +545,33 @@ fn lifecycle(
         }
     }
     println!(
-        "opdev lifecycle ({}), {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores",
-        if full {
-            "whole devnet: chains, PostgreSQL, indexer, faucet, monitoring"
+        "opdev lifecycle ({}{}), {runs} runs, 1 L1 + {l2} L2, {block_time}s blocks, {} cores, \
+         load average {load_start} at start, {load_end} at end",
+        if services.rollup {
+            "full profile: anvil L1, per L2 op-geth, op-node, op-batcher, op-proposer"
+        } else if full {
+            "whole devnet: chains"
         } else {
             "chains only"
+        },
+        if full {
+            ", PostgreSQL, indexer, faucet, monitoring"
+        } else {
+            ""
         },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    // The full profile is ready when the rollup's safe head advances; the lite one at a block.
+    let ready_floor = if services.rollup {
+        "floor safe s"
+    } else {
+        "floor block s"
+    };
     println!(
         "{:<16} {:>9} {:>9} {:>9} | {:>11} {:>7} | {:>13} {:>7}",
-        "metric", "median s", "min s", "max s", "floor rpc s", "ratio", "floor block s", "ratio"
+        "metric", "median s", "min s", "max s", "floor rpc s", "ratio", ready_floor, "ratio"
     );
     for (name, (med, min, max), (f_rpc, _, _), (f_blk, _, _)) in &rows {
         println!(
@@ -472,8 +584,14 @@ fn lifecycle(
         let rows: Vec<_> = rows
             .iter()
             .map(|(name, (med, min, max), (f_rpc, _, _), (f_blk, _, _))| {
-                json!({ "metric": name, "median_s": med, "min_s": min, "max_s": max,
-                        "floor_rpc_s": f_rpc, "floor_first_block_s": f_blk })
+                let mut row = json!({ "metric": name, "median_s": med, "min_s": min,
+                                      "max_s": max, "floor_rpc_s": f_rpc });
+                if services.rollup {
+                    row["floor_safe_head_s"] = json!(f_blk);
+                } else {
+                    row["floor_first_block_s"] = json!(f_blk);
+                }
+                row
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
