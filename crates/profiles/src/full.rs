@@ -314,6 +314,10 @@ fn l2(
         "OP_BATCHER_PRIVATE_KEY",
         accounts.batcher_key.trim_start_matches("0x"),
     )
+    // op-batcher v1.7.7 does not notice batches an L1 forgot (an L1 back from its last saved
+    // state): it would wait out the channel timeout (300 L1 blocks) before sending them again.
+    // Started again, it batches from op-node's safe head.
+    .with_restart_with(config.l1.service.as_str())
     .with_port(RPC_PORT, port("batcher"))
     .with_port("metrics", port("batcher-metrics"))
     .with_ready(WaitFor::Port {

@@ -154,6 +154,34 @@ impl Supervisor {
             .ok_or_else(|| RuntimeError::UnknownService(name.to_owned()))
     }
 
+    /// Restarts `name` each time `of` is ready again after a crash (its `restarts` count went
+    /// up), until either is gone. Nothing happens when `of` is unknown.
+    fn follow_restarts(&self, name: String, of: String) {
+        let Ok((_, mut rx)) = self.handle(&of) else {
+            return;
+        };
+        let supervisor = self.clone();
+        let mut seen = rx.borrow().restarts;
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let (restarts, ready) = {
+                    let s = rx.borrow_and_update();
+                    (s.restarts, s.state == State::Ready)
+                };
+                if restarts > seen && ready {
+                    seen = restarts;
+                    tracing::info!(service = %name, after = %of, "restarting: it follows the restarts of {of}");
+                    if let Err(e) = supervisor.restart(&name, None).await {
+                        if matches!(e, RuntimeError::Gone(_) | RuntimeError::UnknownService(_)) {
+                            return;
+                        }
+                        tracing::warn!(service = %name, "restart after {of} failed: {e}");
+                    }
+                }
+            }
+        });
+    }
+
     /// Waits until `name` has started at least `generation` times and is ready, or has failed.
     async fn wait_ready(&self, name: &str, generation: u64) -> Result<ServiceStatus, RuntimeError> {
         let (_, mut rx) = self.handle(name)?;
@@ -239,7 +267,11 @@ impl Runtime for Supervisor {
             changed: self.changed.clone(),
             rx,
         };
+        let follows = actor.spec.restart_with.clone();
         tokio::spawn(actor.run());
+        for of in follows {
+            self.follow_restarts(name.clone(), of);
+        }
         self.wait_ready(&name, 1).await
     }
 

@@ -71,6 +71,11 @@ pub struct ServiceSpec {
     /// `<file>.broken` and that copy is put back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<String>,
+    /// Services whose restarts after a crash this one follows: once such a service is ready
+    /// again after one, this one is restarted too (op-batcher after an L1 that came back from
+    /// its last saved state: it does not notice batches the L1 forgot).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart_with: Vec<String>,
 }
 
 /// A command that prepares a service's data once.
@@ -132,6 +137,7 @@ impl ServiceSpec {
             scratch: Vec::new(),
             read_only: Vec::new(),
             snapshots: Vec::new(),
+            restart_with: Vec::new(),
         }
     }
 
@@ -171,6 +177,13 @@ impl ServiceSpec {
     /// Adds a JSON file checked before every start (see [`ServiceSpec::snapshots`]).
     pub fn with_snapshot(mut self, path: impl Into<String>) -> Self {
         self.snapshots.push(path.into());
+        self
+    }
+
+    /// Restarts this service whenever `name` is ready again after a crash (see
+    /// [`ServiceSpec::restart_with`]).
+    pub fn with_restart_with(mut self, name: impl Into<String>) -> Self {
+        self.restart_with.push(name.into());
         self
     }
 

@@ -252,6 +252,13 @@ async fn a_full_devnet_derives_bridges_survives_kills_and_resumes() {
             safe[0]
         );
     }
+    // The batchers follow the L1's restarts (op-batcher does not notice batches an L1 back
+    // from its saved state forgot): l2-2's, never killed itself, was started a second time.
+    let log = std::fs::read_to_string(env.devnet_dir().join("logs/l2-2-batcher.log")).unwrap();
+    assert!(
+        log.contains("(start #2)"),
+        "l2-2-batcher was not restarted after the L1"
+    );
     // op-proposer still proposes after the L1 came back from its saved state.
     let proposed = eventually(60, async || {
         rollup(&env).iter().all(|r| {
