@@ -665,3 +665,64 @@ impl ServiceActor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use opdev_spec::{Artifact, ServiceSpec};
+
+    use crate::{Dirs, Runtime, State, native};
+
+    fn sleeper(name: &str) -> ServiceSpec {
+        ServiceSpec::daemon(name, Artifact::binary("sleep", "/bin/sleep"))
+            .with_args(["600"])
+            .with_stop_grace(Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn a_service_follows_the_crash_restarts_of_another_but_not_its_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let supervisor = native::NativeRuntime::new(Dirs {
+            data: dir.path().join("data"),
+            logs: dir.path().join("logs"),
+        });
+        let leader = supervisor.start(sleeper("leader")).await.unwrap();
+        let follower = sleeper("follower").with_restart_with("leader");
+        let first = supervisor.start(follower).await.unwrap();
+        assert_eq!(first.generation, 1);
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(leader.pid.unwrap() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let status = |name: &str| {
+            supervisor
+                .status()
+                .into_iter()
+                .find(|s| s.name == name)
+                .unwrap()
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let f = status("follower");
+            if f.generation == 2 && f.state == State::Ready {
+                assert_ne!(f.pid, first.pid, "a new process");
+                assert_eq!(f.restarts, 0, "followed, not crashed");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the follower was not restarted: {f:?}, leader {:?}",
+                status("leader")
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status("leader").restarts, 1);
+        // A requested restart of the leader is no crash: the follower stays.
+        supervisor.restart("leader", None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(status("follower").generation, 2);
+        supervisor.stop_all().await;
+    }
+}
