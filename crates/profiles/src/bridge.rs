@@ -37,19 +37,17 @@ pub fn enabled(config: &DevnetConfig) -> bool {
     config.bridge && config.profile == Profile::Lite
 }
 
-/// The deployment step and the relayer, when the config has a bridge.
-pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
+/// `opdev serve bridge-deploy` with what both profiles give it: the chains, the contract
+/// package, the record's path, the finalization period and `proposer` (the full profile adds
+/// its rollup arguments).
+pub(crate) fn deploy_step(inputs: Inputs<'_>, proposer: &str) -> ServiceSpec {
     let config = inputs.config;
-    if !enabled(config) {
-        return Vec::new();
-    }
     let contracts = inputs
         .tools
         .contracts
         .clone()
         .unwrap_or_else(|| format!("contracts-bedrock-{}", CONTRACTS_BEDROCK.version).into());
-    let record = record_path(inputs.root);
-    let deploy = ServiceSpec::one_shot(DEPLOY, Artifact::binary("opdev", &inputs.tools.opdev))
+    ServiceSpec::one_shot(DEPLOY, Artifact::binary("opdev", &inputs.tools.opdev))
         .with_args(["serve", DEPLOY])
         .with_args(chain_args(config))
         .with_args(["--artifacts".to_owned(), contracts.display().to_string()])
@@ -57,15 +55,25 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
             "--artifacts-version".to_owned(),
             CONTRACTS_BEDROCK.version.to_owned(),
             "--out".to_owned(),
-            record.display().to_string(),
+            record_path(inputs.root).display().to_string(),
             "--finalization-period".to_owned(),
             config.finalization_period.to_string(),
             "--proposer".to_owned(),
-            inputs.secrets.proposer_address.clone(),
+            proposer.to_owned(),
         ])
         .with_env("DEPLOYER_MNEMONIC", &config.mnemonic)
         .with_read_only(contracts)
-        .with_ready_timeout(Duration::from_secs(120));
+        .with_ready_timeout(Duration::from_secs(120))
+}
+
+/// The deployment step and the relayer, when the config has a bridge.
+pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
+    let config = inputs.config;
+    if !enabled(config) {
+        return Vec::new();
+    }
+    let record = record_path(inputs.root);
+    let deploy = deploy_step(inputs, &inputs.secrets.proposer_address);
     // No dependency on the chains: the deployment needs them to answer RPC, not to have made a
     // block, so it starts with them and waits for their RPC itself (`opdev serve bridge-deploy`
     // waits up to 90 s for each chain id). Its work then overlaps the chains' first block time

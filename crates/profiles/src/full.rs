@@ -15,15 +15,12 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use opdev_spec::{
-    Artifact, ChainConfig, ServiceSpec, WaitFor, service::Setup, versions::CONTRACTS_BEDROCK,
-};
+use opdev_spec::{Artifact, ChainConfig, ServiceSpec, WaitFor, service::Setup};
 
 use crate::{
     Inputs, RollupAccounts,
-    bridge::{DEPLOY, record_path},
+    bridge::{DEPLOY, deploy_step},
     lite::{self, RPC_PORT},
-    own::chain_args,
 };
 
 /// The game type op-proposer creates (opdev's `OutputGame`, see crates/opstack).
@@ -104,29 +101,14 @@ pub fn services(inputs: Inputs<'_>) -> Vec<ServiceSpec> {
 
 fn deploy(inputs: Inputs<'_>, programs: &OpStackTools) -> ServiceSpec {
     let config = inputs.config;
-    let contracts = inputs
-        .tools
-        .contracts
-        .clone()
-        .unwrap_or_else(|| format!("contracts-bedrock-{}", CONTRACTS_BEDROCK.version).into());
     let secrets = inputs.secrets;
-    let mut spec = ServiceSpec::one_shot(DEPLOY, Artifact::binary("opdev", &inputs.tools.opdev))
-        .with_args(["serve", DEPLOY])
-        .with_args(chain_args(config))
-        .with_args(["--artifacts".to_owned(), contracts.display().to_string()])
+    let first_proposer = secrets
+        .rollup
+        .first()
+        .map(|a| a.proposer.clone())
+        .unwrap_or_default();
+    let mut spec = deploy_step(inputs, &first_proposer)
         .with_args([
-            "--artifacts-version".to_owned(),
-            CONTRACTS_BEDROCK.version.to_owned(),
-            "--out".to_owned(),
-            record_path(inputs.root).display().to_string(),
-            "--finalization-period".to_owned(),
-            config.finalization_period.to_string(),
-            "--proposer".to_owned(),
-            secrets
-                .rollup
-                .first()
-                .map(|a| a.proposer.clone())
-                .unwrap_or_default(),
             "--rollup".to_owned(),
             "{data}".to_owned(),
             "--anvil".to_owned(),
@@ -138,12 +120,9 @@ fn deploy(inputs: Inputs<'_>, programs: &OpStackTools) -> ServiceSpec {
             "--l2-block-time".to_owned(),
             config.l2.first().map_or(1, |c| c.block_time).to_string(),
         ])
-        .with_env("DEPLOYER_MNEMONIC", &config.mnemonic)
         .with_env("DEPLOYER_PRIVATE_KEY", &secrets.deployer_key)
-        .with_read_only(contracts)
         .with_read_only(&programs.op_geth)
-        .with_read_only(&inputs.tools.anvil)
-        .with_ready_timeout(Duration::from_secs(120));
+        .with_read_only(&inputs.tools.anvil);
     for (chain, accounts) in config.l2.iter().zip(&secrets.rollup) {
         spec = spec.with_args([
             "--operator".to_owned(),

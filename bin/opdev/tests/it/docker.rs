@@ -32,7 +32,7 @@ fn binaries() -> Vec<String> {
     ]
 }
 
-fn label_filter(devnet: &str) -> HashMap<String, Vec<String>> {
+pub(crate) fn label_filter(devnet: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([(
         "label".to_owned(),
         vec![format!("{}={devnet}", docker::LABEL_DEVNET)],

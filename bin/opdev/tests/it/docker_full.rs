@@ -6,7 +6,7 @@
 //! mounted anvil and op-geth, every port is published on 127.0.0.1 only → smoke → `down`/`up`
 //! resumes with the L2 head not lower and the images reused → purge leaves no labelled object.
 
-use std::{collections::HashMap, path::Path};
+use std::path::Path;
 
 use bollard::{
     models::MountPoint,
@@ -16,20 +16,13 @@ use opdev_runtime::docker;
 
 use crate::support::{Env, eventually, head, stderr, text};
 
-fn label_filter(devnet: &str) -> HashMap<String, Vec<String>> {
-    HashMap::from([(
-        "label".to_owned(),
-        vec![format!("{}={devnet}", docker::LABEL_DEVNET)],
-    )])
-}
-
 /// Containers carrying the devnet's label (`all`: stopped ones too).
 async fn containers(client: &bollard::Docker, devnet: &str, all: bool) -> usize {
     client
         .list_containers(Some(
             ListContainersOptionsBuilder::default()
                 .all(all)
-                .filters(&label_filter(devnet))
+                .filters(&crate::docker::label_filter(devnet))
                 .build(),
         ))
         .await

@@ -99,6 +99,20 @@ async fn block_hash(rpc: &str, number: u64) -> Option<alloy::primitives::B256> {
         .map(|b| b.header.hash)
 }
 
+/// `number()` of the Counter at `counter` on the chain at `rpc`.
+async fn counter_number(rpc: &str, counter: Address) -> U256 {
+    let provider = ProviderBuilder::new().connect_http(rpc.parse().unwrap());
+    let answer = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(counter)
+                .with_input(ICounter::numberCall {}.abi_encode()),
+        )
+        .await
+        .unwrap();
+    ICounter::numberCall::abi_decode_returns(&answer).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_devnet_derives_bridges_survives_kills_and_resumes() {
     let env = Env::new("full");
@@ -293,16 +307,7 @@ async fn a_full_devnet_derives_bridges_survives_kills_and_resumes() {
         .map(|r| r["unsafe"].as_u64().unwrap())
         .collect();
     let safe_before = safe_heads(&env);
-    let number_before = ICounter::numberCall::abi_decode_returns(
-        &l2a.call(
-            TransactionRequest::default()
-                .with_to(counter)
-                .with_input(ICounter::numberCall {}.abi_encode()),
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
+    let number_before = counter_number(&l2s[0], counter).await;
     env.ok(&["down"]);
     assert!(
         env.status()["services"]
@@ -321,17 +326,7 @@ async fn a_full_devnet_derives_bridges_survives_kills_and_resumes() {
         );
     }
     safe_heads_pass(&env, &safe_before, 60, "after down/up").await;
-    let l2a = ProviderBuilder::new().connect_http(l2s[0].parse().unwrap());
-    let number_after = ICounter::numberCall::abi_decode_returns(
-        &l2a.call(
-            TransactionRequest::default()
-                .with_to(counter)
-                .with_input(ICounter::numberCall {}.abi_encode()),
-        )
-        .await
-        .unwrap(),
-    )
-    .unwrap();
+    let number_after = counter_number(&l2s[0], counter).await;
     assert_eq!(number_after, number_before);
     assert!(number_after >= U256::from(1));
     assert_eq!(
